@@ -1,0 +1,1 @@
+"""Data transforms, registered in MMSeg\x27s TRANSFORMS."""

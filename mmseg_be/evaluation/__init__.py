@@ -1,0 +1,1 @@
+"""Pixel-level OOD evaluation."""

@@ -1,0 +1,1 @@
+"""OOD-aware losses, registered in MMSeg\x27s MODELS."""

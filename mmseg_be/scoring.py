@@ -1,0 +1,1 @@
+"""Anomaly scores from segmentation logits."""
