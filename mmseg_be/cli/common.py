@@ -1,0 +1,76 @@
+"""Pieces shared by the train and test entry points."""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+
+from mmseg_be.utils import config_path
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Flags that tools/train.py and tools/test.py share with MMSeg's tools."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config: key=value pairs merged into '
+        'it, e.g. train_cfg.max_iters=100 or key="[a,b]"; no spaces.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (tools/dist_train.sh and dist_test.sh pass '
+        '"pytorch")')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Load the config with MMSeg's precedence rules for the work dir.
+
+    A config may be a file path or a path relative to the project's
+    ``configs/`` folder (so an installed package finds its own configs).
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    cfg = Config.fromfile(config_path(args.config))
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join(
+            './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        prepare_cpu_distributed(cfg)
+    return cfg
+
+
+def prepare_cpu_distributed(cfg: Config) -> None:
+    """Let mmengine's distributed Runner work on CPU-only machines.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` (which does not
+    exist on a CPU build) and wraps the model with ``device_ids=[LOCAL_RANK]``
+    (which DDP rejects for CPU modules). So the gloo process group is
+    initialised here from the launcher's environment (``Runner`` then skips
+    its own ``init_dist``), and DDP gets no ``device_ids``.
+    """
+    import torch.distributed as dist
+    cfg.setdefault('env_cfg', {})
+    cfg.env_cfg.setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    # An explicit None keeps the Runner's default [LOCAL_RANK] out.
+    wrapper['device_ids'] = None
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+    if cfg.launcher == 'pytorch' and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')

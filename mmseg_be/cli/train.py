@@ -1,0 +1,56 @@
+"""Train a segmentor: MMSeg's tools/train.py with mmseg_be registered.
+
+Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
+[--cfg-options k=v ...] [--launcher pytorch]``; several processes through
+``tools/dist_train.sh CONFIG NPROC``.
+"""
+import argparse
+import logging
+from typing import List, Optional
+
+import mmseg_be  # noqa: F401  (registers the package before configs load)
+from mmseg_be.cli.common import add_common_args, load_config
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train an MMSeg segmentor with the mmseg_be losses, '
+        'transforms and metrics registered.')
+    parser.add_argument('config', help='config file (a path, or relative to '
+                        "the project's configs/ folder)")
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision')
+    add_common_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    from mmengine.logging import print_log
+    from mmengine.runner import Runner
+    from mmseg.registry import RUNNERS
+
+    args = parse_args(argv)
+    cfg = load_config(args)
+    if args.amp:
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+        elif wrapper == 'OptimWrapper':
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        else:
+            raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper, '
+                             f'but the config uses {wrapper}.')
+    cfg.resume = args.resume
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
