@@ -1,0 +1,155 @@
+"""Balanced energy regularization loss as an MMSeg loss module."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .energy import VARIANTS, balanced_energy_loss
+from .prior import PriorLike, resolve_prior
+
+
+def reject_pixel_weight(weight: Optional[Tensor], name: str) -> None:
+    """Energy losses have no per-pixel weighting: fail instead of ignoring it.
+
+    Args:
+        weight: The ``weight`` MMSeg's decode head passes (set by a sampler).
+        name: The loss class name, for the message.
+    """
+    if weight is not None:
+        raise ValueError(
+            f'{name} does not support per-pixel weights from a pixel sampler '
+            '(decode_head.sampler); remove the sampler from the config.')
+
+
+@MODELS.register_module()
+class BalancedEnergyLoss(nn.Module):
+    """Balanced energy regularization loss (Choi et al., CVPR 2023).
+
+    Outlier pixels (``ood_index``) are pushed above an energy margin that grows
+    with how much the model confuses them with frequent outlier classes of the
+    prior, and are weighted by that same confusion; inlier pixels are pushed
+    below ``m_in``. Formulas: :func:`~.energy.balanced_energy_loss` and
+    docs/method.md. Defaults are the released segmentation values.
+
+    Args:
+        prior: Class prior of the auxiliary outliers: a list of C non-negative
+            numbers, a path to a prior JSON file (``tools/estimate_prior.py``),
+            or None for a uniform prior (the loss then reduces to vanilla
+            energy regularization with ``m_out`` shifted by ``alpha / C``).
+        gamma1: Prior sharpening for the margin shift. Default: 3.
+        gamma2: Prior sharpening for the pixel weights. Default: 3.
+        alpha: Scale of the margin shift. Default: 5.
+        m_in: Inlier energy margin. Default: -12.
+        m_out: Outlier energy margin. Default: -6.
+        temperature: Energy temperature. Default: 1.
+        ood_index: Label of pasted outlier pixels. Default: 254.
+        ignore_index: Label of void pixels; the value MMSeg's decode head
+            passes to ``forward`` takes precedence. Default: 255.
+        lambda_sparse: Weight of the outlier-energy L2 norm (released
+            variant). Default: 5e-4.
+        lambda_smooth: Weight of the energy smoothness term (released
+            variant). Default: 3e-6.
+        variant: ``'released'`` or ``'pure'`` (without the sparsity and
+            smoothness terms). Default: ``'released'``.
+        num_classes: Number C of in-distribution classes when the head has an
+            extra abstention channel (C+1 logits); energies use the first C.
+            None: all channels are classes. Default: None.
+        class_names: Optional class names checked against the prior file's.
+        loss_weight: Multiplier of the loss. Default: 0.1.
+        loss_name: Name in the loss dict; must start with ``loss_`` to be
+            back-propagated. Default: ``'loss_balanced_energy'``.
+    """
+
+    def __init__(self,
+                 prior: PriorLike = None,
+                 gamma1: float = 3.0,
+                 gamma2: float = 3.0,
+                 alpha: float = 5.0,
+                 m_in: float = -12.0,
+                 m_out: float = -6.0,
+                 temperature: float = 1.0,
+                 ood_index: int = 254,
+                 ignore_index: int = 255,
+                 lambda_sparse: float = 5e-4,
+                 lambda_smooth: float = 3e-6,
+                 variant: str = 'released',
+                 num_classes: Optional[int] = None,
+                 class_names: Optional[Sequence[str]] = None,
+                 loss_weight: float = 0.1,
+                 loss_name: str = 'loss_balanced_energy') -> None:
+        super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(
+                f'variant must be one of {VARIANTS}, got {variant!r}.')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}.')
+        resolved = resolve_prior(prior, class_names)
+        if (resolved is not None and num_classes is not None
+                and len(resolved.values) != num_classes):
+            raise ValueError(
+                f'The prior from {resolved.source} has {len(resolved.values)} '
+                f'entries but num_classes={num_classes}.')
+        self.prior_source = None if resolved is None else resolved.source
+        self.class_names = None if resolved is None else resolved.class_names
+        # Not persistent: the prior is configuration, not a learned state, and
+        # must not be overwritten by (or required in) checkpoints.
+        self.register_buffer(
+            'prior',
+            None if resolved is None else torch.tensor(
+                resolved.values, dtype=torch.float32),
+            persistent=False)
+        self.gamma1 = gamma1
+        self.gamma2 = gamma2
+        self.alpha = alpha
+        self.m_in = m_in
+        self.m_out = m_out
+        self.temperature = temperature
+        self.ood_index = ood_index
+        self.ignore_index = ignore_index
+        self.lambda_sparse = lambda_sparse
+        self.lambda_smooth = lambda_smooth
+        self.variant = variant
+        self.num_classes = num_classes
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight: Optional[Tensor] = None,
+                ignore_index: Optional[int] = None,
+                **kwargs) -> Tensor:
+        """Compute the weighted loss.
+
+        Args:
+            cls_score: ``(N, C, H, W)`` or ``(N, C+1, H, W)`` logits.
+            label: ``(N, H, W)`` labels.
+            weight: Must be None (no per-pixel weighting).
+            ignore_index: Void label; None uses the constructor's.
+            **kwargs: Ignored (MMSeg passes extra keywords to some losses).
+
+        Returns:
+            Tensor: ``loss_weight`` times the balanced energy loss.
+        """
+        reject_pixel_weight(weight, type(self).__name__)
+        ignore = self.ignore_index if ignore_index is None else ignore_index
+        prior = self.prior
+        if prior is None:
+            channels = self.num_classes or cls_score.shape[1]
+            prior = cls_score.new_full((channels, ), 1.0 / channels,
+                                       dtype=torch.float32)
+        loss = balanced_energy_loss(
+            cls_score, label, prior, gamma1=self.gamma1, gamma2=self.gamma2,
+            alpha=self.alpha, m_in=self.m_in, m_out=self.m_out,
+            temperature=self.temperature, ood_index=self.ood_index,
+            ignore_index=ignore, lambda_sparse=self.lambda_sparse,
+            lambda_smooth=self.lambda_smooth, variant=self.variant,
+            num_classes=self.num_classes)
+        return self.loss_weight * loss
+
+    @property
+    def loss_name(self) -> str:
+        """Name of the loss in MMSeg's loss dict."""
+        return self._loss_name

@@ -1,0 +1,348 @@
+"""Energy-based OOD regularization losses as pure functions.
+
+References:
+    Choi, Choi, Jeong. "Balanced Energy Regularization Loss for
+    Out-of-distribution Detection", CVPR 2023 (the balanced loss).
+    Liu, Wang, Owens, Li. "Energy-based Out-of-distribution Detection",
+    NeurIPS 2020 (the vanilla energy regularization).
+    Tian et al. "Pixel-wise Energy-biased Abstention Learning for Anomaly
+    Segmentation on Complex Urban Driving Scenes", ECCV 2022 (PEBAL: the 0.5
+    factor, the sparsity and smoothness terms of the segmentation form).
+
+Every function takes logits ``(N, C, H, W)`` and labels ``(N, H, W)`` with
+in-distribution classes ``0..C-1``, ``ood_index`` on outlier pixels and
+``ignore_index`` on void pixels. The energies are computed in float32 (float64
+for float64 logits) with autocast off, so the losses are stable under fp16/bf16
+autocast. See
+docs/method.md for the formulas.
+"""
+import functools
+from typing import Callable, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+VARIANTS = ('released', 'pure')
+
+
+def without_autocast(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Run a loss with autocast off so its matmuls and reductions stay in
+    (at least) float32 even inside an fp16/bf16 autocast region."""
+
+    @functools.wraps(fn)
+    def wrapper(logits: Tensor, *args, **kwargs) -> Tensor:
+        with torch.autocast(device_type=logits.device.type, enabled=False):
+            return fn(logits, *args, **kwargs)
+
+    return wrapper
+
+
+def check_inputs(logits: Tensor,
+                 label: Tensor,
+                 ood_index: int,
+                 ignore_index: int,
+                 num_classes: Optional[int] = None) -> Tuple[Tensor, int]:
+    """Validate logits and labels; select the in-distribution logits.
+
+    Args:
+        logits: ``(N, K, H, W)`` logits. ``K`` is C, or C+1 for a head with an
+            abstention channel (then ``num_classes`` must be given).
+        label: ``(N, H, W)`` integer labels.
+        ood_index: Label of outlier pixels.
+        ignore_index: Label of void pixels.
+        num_classes: Number C of in-distribution classes; None means all
+            channels are classes.
+
+    Returns:
+        tuple[Tensor, int]: The first C channels of ``logits`` and C.
+
+    Raises:
+        ValueError: On a shape mismatch, a wrong channel count or labels
+            outside ``{0..C-1, ood_index, ignore_index}``.
+    """
+    if logits.dim() != 4:
+        raise ValueError(
+            f'Expected logits of shape (N, C, H, W), got {tuple(logits.shape)}.')
+    if label.dim() == 4 and label.shape[1] == 1:
+        label = label[:, 0]
+    if label.shape != logits.shape[:1] + logits.shape[2:]:
+        raise ValueError(
+            f'Logits {tuple(logits.shape)} and labels {tuple(label.shape)} do '
+            'not match: labels must be (N, H, W) with the logits\' N, H, W '
+            '(resize the logits to the label size first).')
+    channels = logits.shape[1]
+    if num_classes is None:
+        num_classes = channels
+    elif channels not in (num_classes, num_classes + 1):
+        raise ValueError(
+            f'num_classes={num_classes} but the logits have {channels} '
+            'channels; expected C channels, or C+1 with an abstention '
+            'channel last.')
+    in_range = (label >= 0) & (label < num_classes)
+    valid = in_range | (label == ood_index) | (label == ignore_index)
+    if not bool(valid.all()):
+        bad = torch.unique(label[~valid]).tolist()
+        shown = bad[:20]
+        raise ValueError(
+            f'Labels {shown}{" ..." if len(bad) > 20 else ""} are outside '
+            f'the {num_classes} classes 0..{num_classes - 1}, '
+            f'ood_index={ood_index} and ignore_index={ignore_index}. Check the '
+            'dataset\'s label mapping (reduce_zero_label, trainIds) or the '
+            'loss\'s ood_index/ignore_index.')
+    return logits[:, :num_classes], num_classes
+
+
+def compute_dtype(logits: Tensor) -> torch.dtype:
+    """float32, or float64 for float64 logits (exact tests, gradcheck)."""
+    return torch.promote_types(logits.dtype, torch.float32)
+
+
+def free_energy(logits: Tensor, temperature: float = 1.0) -> Tensor:
+    """``E = -T * logsumexp(f / T)`` over the class dimension.
+
+    Args:
+        logits: ``(N, C, ...)`` logits.
+        temperature: T.
+
+    Returns:
+        Tensor: ``(N, ...)`` energies (higher = more anomalous), float32 or float64.
+    """
+    f = logits.to(compute_dtype(logits))
+    if temperature == 1.0:
+        return -torch.logsumexp(f, dim=1)
+    return -temperature * torch.logsumexp(f / temperature, dim=1)
+
+
+def sharpen_prior(prior: Tensor, gamma: float) -> Tensor:
+    """``pi**g / sum(pi**g)``.
+
+    Args:
+        prior: ``(C,)`` non-negative prior.
+        gamma: The sharpening exponent g.
+
+    Returns:
+        Tensor: The sharpened prior, summing to 1.
+    """
+    powered = prior.double().pow(gamma)
+    return (powered / powered.sum()).to(prior.dtype)
+
+
+def smoothness_term(energy: Tensor) -> Tensor:
+    """``0.5 * (sum (E[i+1,j]-E[i,j])^2 + sum (E[i,j+1]-E[i,j])^2)``.
+
+    Summed over the whole batch, void pixels included (released behaviour).
+
+    Args:
+        energy: ``(N, H, W)`` energies.
+
+    Returns:
+        Tensor: A scalar.
+    """
+    dh = energy[:, 1:, :] - energy[:, :-1, :]
+    dw = energy[:, :, 1:] - energy[:, :, :-1]
+    return 0.5 * (dh.square().sum() + dw.square().sum())
+
+
+def _inlier_term(energy: Tensor, inlier: Tensor, m_in: float) -> Tensor:
+    """``mean_IN relu(E - m_in)^2``; 0 (still in the graph) without inliers."""
+    penalty = torch.where(inlier, F.relu(energy - m_in).square(),
+                          energy.new_zeros(()))
+    return penalty.sum() / inlier.sum().clamp(min=1)
+
+
+def _outlier_logits(logits: Tensor, outlier: Tensor) -> Tensor:
+    """The ``(K, C)`` logits of the K outlier pixels, at least float32."""
+    return logits.to(compute_dtype(logits)).permute(0, 2, 3, 1)[outlier]
+
+
+def _combine(l_in: Tensor, l_out: Optional[Tensor], sparse: Optional[Tensor],
+             energy: Tensor, variant: str, lambda_sparse: float,
+             lambda_smooth: float) -> Tensor:
+    """Assemble the released or pure segmentation form from its terms."""
+    if variant not in VARIANTS:
+        raise ValueError(f'variant must be one of {VARIANTS}, got {variant!r}.')
+    if l_out is None:
+        # Released behaviour: no 0.5 factor when the batch has no outlier.
+        loss = l_in
+    else:
+        loss = 0.5 * (l_in + l_out)
+        if variant == 'released' and lambda_sparse:
+            loss = loss + lambda_sparse * torch.linalg.vector_norm(sparse)
+    if variant == 'released' and lambda_smooth:
+        loss = loss + lambda_smooth * smoothness_term(energy)
+    return loss
+
+
+@without_autocast
+def balanced_energy_loss(logits: Tensor,
+                         label: Tensor,
+                         prior: Tensor,
+                         gamma1: float = 3.0,
+                         gamma2: float = 3.0,
+                         alpha: float = 5.0,
+                         m_in: float = -12.0,
+                         m_out: float = -6.0,
+                         temperature: float = 1.0,
+                         ood_index: int = 254,
+                         ignore_index: int = 255,
+                         lambda_sparse: float = 5e-4,
+                         lambda_smooth: float = 3e-6,
+                         variant: str = 'released',
+                         num_classes: Optional[int] = None) -> Tensor:
+    """The balanced energy regularization loss (segmentation form).
+
+    With ``Z_g = sum_c softmax(f)_c * pi_g,c`` and ``E~ = E - alpha * Z_g1``::
+
+        L_in  = mean_IN relu(E - m_in)^2
+        L_out = sum_OOD Z_g2 * relu(m_out - E~)^2 / sum_OOD Z_g2
+        L     = 0.5 * (L_in + L_out)
+                + lambda_sparse * ||E~_OOD||_2            (released only)
+                + lambda_smooth * smoothness_term(E)      (released only)
+
+    A batch without outlier pixels gives ``L_in`` (+ the smoothness term for
+    the released variant), without the 0.5 factor, as released.
+
+    Args:
+        logits: ``(N, K, H, W)`` logits, K = C or C+1 (see ``num_classes``).
+        label: ``(N, H, W)`` labels.
+        prior: ``(C,)`` non-negative class prior of the outliers.
+        gamma1: Sharpening of the prior in the margin term.
+        gamma2: Sharpening of the prior in the pixel weights.
+        alpha: Scale of the prior-dependent margin shift.
+        m_in: Inlier energy margin.
+        m_out: Outlier energy margin.
+        temperature: Energy temperature T.
+        ood_index: Label of outlier pixels.
+        ignore_index: Label of void pixels.
+        lambda_sparse: Weight of the L2 norm of the outlier energies.
+        lambda_smooth: Weight of the energy smoothness term.
+        variant: ``'released'`` or ``'pure'`` (no sparsity/smoothness terms).
+        num_classes: C when the logits carry an extra abstention channel.
+
+    Returns:
+        Tensor: The scalar loss, float32 (float64 for float64 logits) (not multiplied by any loss weight).
+    """
+    logits, num_classes = check_inputs(logits, label, ood_index, ignore_index,
+                                       num_classes)
+    if prior.numel() != num_classes:
+        raise ValueError(
+            f'The class prior has {prior.numel()} entries but the logits have '
+            f'{num_classes} classes; give a prior estimated for this model.')
+    energy = free_energy(logits, temperature)
+    outlier = label == ood_index
+    inlier = (label != ood_index) & (label != ignore_index)
+    l_in = _inlier_term(energy, inlier, m_in)
+    if not bool(outlier.any()):
+        return _combine(l_in, None, None, energy, variant, lambda_sparse,
+                        lambda_smooth)
+    prior = prior.to(device=logits.device, dtype=compute_dtype(logits))
+    probs = _outlier_logits(logits, outlier).softmax(dim=1)
+    z1 = probs @ sharpen_prior(prior, gamma1)
+    z2 = probs @ sharpen_prior(prior, gamma2)
+    shifted = energy[outlier] - alpha * z1
+    tiny = torch.finfo(z2.dtype).tiny
+    l_out = (z2 * F.relu(m_out - shifted).square()).sum() / z2.sum().clamp(
+        min=tiny)
+    return _combine(l_in, l_out, shifted, energy, variant, lambda_sparse,
+                    lambda_smooth)
+
+
+@without_autocast
+def energy_loss(logits: Tensor,
+                label: Tensor,
+                m_in: float = -12.0,
+                m_out: float = -6.0,
+                temperature: float = 1.0,
+                ood_index: int = 254,
+                ignore_index: int = 255,
+                lambda_sparse: float = 5e-4,
+                lambda_smooth: float = 3e-6,
+                variant: str = 'released',
+                num_classes: Optional[int] = None) -> Tensor:
+    """Vanilla energy regularization in PEBAL's segmentation form::
+
+        L = 0.5 * (mean_IN relu(E - m_in)^2 + mean_OOD relu(m_out - E)^2)
+            + lambda_sparse * ||E_OOD||_2 + lambda_smooth * smoothness_term(E)
+
+    The last two terms only in the released variant; without outlier pixels
+    ``L = mean_IN relu(E - m_in)^2`` (+ smoothness), as for the balanced
+    loss. Liu et al.'s original loss is twice the pure variant.
+
+    Args:
+        logits: ``(N, K, H, W)`` logits, K = C or C+1 (see ``num_classes``).
+        label: ``(N, H, W)`` labels.
+        m_in: Inlier energy margin.
+        m_out: Outlier energy margin.
+        temperature: Energy temperature T.
+        ood_index: Label of outlier pixels.
+        ignore_index: Label of void pixels.
+        lambda_sparse: Weight of the L2 norm of the outlier energies.
+        lambda_smooth: Weight of the energy smoothness term.
+        variant: ``'released'`` or ``'pure'``.
+        num_classes: C when the logits carry an extra abstention channel.
+
+    Returns:
+        Tensor: The scalar loss, float32 (float64 for float64 logits).
+    """
+    logits, _ = check_inputs(logits, label, ood_index, ignore_index,
+                             num_classes)
+    energy = free_energy(logits, temperature)
+    outlier = label == ood_index
+    inlier = (label != ood_index) & (label != ignore_index)
+    l_in = _inlier_term(energy, inlier, m_in)
+    if not bool(outlier.any()):
+        return _combine(l_in, None, None, energy, variant, lambda_sparse,
+                        lambda_smooth)
+    out_energy = energy[outlier]
+    l_out = F.relu(m_out - out_energy).square().mean()
+    return _combine(l_in, l_out, out_energy, energy, variant, lambda_sparse,
+                    lambda_smooth)
+
+
+@without_autocast
+def ood_cross_entropy(logits: Tensor,
+                      label: Tensor,
+                      ood_index: int = 254,
+                      ignore_index: int = 255,
+                      class_weight: Optional[Tensor] = None,
+                      pixel_weight: Optional[Tensor] = None,
+                      num_classes: Optional[int] = None) -> Tensor:
+    """Cross-entropy over in-distribution pixels only.
+
+    Outlier (``ood_index``) and void pixels are excluded; the loss is the
+    (class- and pixel-weighted) mean over the remaining pixels, and 0 (still
+    in the graph) when none remain.
+
+    Args:
+        logits: ``(N, K, H, W)`` logits, K = C or C+1.
+        label: ``(N, H, W)`` labels.
+        ood_index: Label of outlier pixels.
+        ignore_index: Label of void pixels.
+        class_weight: Optional ``(C,)`` class weights; the mean divides by the
+            sum of the weights of the counted pixels (as torch does).
+        pixel_weight: Optional ``(N, H, W)`` per-pixel weights (from a pixel
+            sampler); multiplied in, the mean divides by the pixel count.
+        num_classes: C when the logits carry an extra abstention channel.
+
+    Returns:
+        Tensor: The scalar loss, float32 (float64 for float64 logits).
+    """
+    logits, _ = check_inputs(logits, label, ood_index, ignore_index,
+                             num_classes)
+    inlier = (label != ood_index) & (label != ignore_index)
+    target = torch.where(inlier, label, torch.zeros_like(label)).long()
+    per_pixel = F.cross_entropy(
+        logits.to(compute_dtype(logits)), target, reduction='none')
+    if class_weight is not None:
+        cw = class_weight.to(device=logits.device, dtype=per_pixel.dtype)
+        per_pixel = per_pixel * cw[target]
+        denom = torch.where(inlier, cw[target], cw.new_zeros(())).sum()
+    else:
+        denom = inlier.sum().to(per_pixel.dtype)
+    if pixel_weight is not None:
+        per_pixel = per_pixel * pixel_weight.to(per_pixel.dtype)
+    total = torch.where(inlier, per_pixel, per_pixel.new_zeros(())).sum()
+    if not bool(inlier.any()):
+        return total
+    return total / denom.clamp(min=torch.finfo(torch.float32).tiny)

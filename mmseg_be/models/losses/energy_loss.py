@@ -1,0 +1,95 @@
+"""Vanilla energy regularization loss as an MMSeg loss module."""
+from typing import Optional
+
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .balanced_energy_loss import reject_pixel_weight
+from .energy import VARIANTS, energy_loss
+
+
+@MODELS.register_module()
+class EnergyLoss(nn.Module):
+    """Energy regularization (Liu et al., NeurIPS 2020), PEBAL's segmentation
+    form: ``0.5 * (L_in + L_out)`` plus, in the released variant, the
+    sparsity and smoothness terms. Same conventions and defaults as
+    :class:`BalancedEnergyLoss`; see :func:`~.energy.energy_loss`.
+
+    Args:
+        m_in: Inlier energy margin. Default: -12.
+        m_out: Outlier energy margin. Default: -6.
+        temperature: Energy temperature. Default: 1.
+        ood_index: Label of pasted outlier pixels. Default: 254.
+        ignore_index: Label of void pixels (``forward``'s value wins).
+            Default: 255.
+        lambda_sparse: Weight of the outlier-energy L2 norm. Default: 5e-4.
+        lambda_smooth: Weight of the smoothness term. Default: 3e-6.
+        variant: ``'released'`` or ``'pure'``. Default: ``'released'``.
+        num_classes: C when the head has an extra abstention channel.
+        loss_weight: Multiplier of the loss. Default: 0.1.
+        loss_name: Name in the loss dict. Default: ``'loss_energy'``.
+    """
+
+    def __init__(self,
+                 m_in: float = -12.0,
+                 m_out: float = -6.0,
+                 temperature: float = 1.0,
+                 ood_index: int = 254,
+                 ignore_index: int = 255,
+                 lambda_sparse: float = 5e-4,
+                 lambda_smooth: float = 3e-6,
+                 variant: str = 'released',
+                 num_classes: Optional[int] = None,
+                 loss_weight: float = 0.1,
+                 loss_name: str = 'loss_energy') -> None:
+        super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(
+                f'variant must be one of {VARIANTS}, got {variant!r}.')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}.')
+        self.m_in = m_in
+        self.m_out = m_out
+        self.temperature = temperature
+        self.ood_index = ood_index
+        self.ignore_index = ignore_index
+        self.lambda_sparse = lambda_sparse
+        self.lambda_smooth = lambda_smooth
+        self.variant = variant
+        self.num_classes = num_classes
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight: Optional[Tensor] = None,
+                ignore_index: Optional[int] = None,
+                **kwargs) -> Tensor:
+        """Compute the weighted loss.
+
+        Args:
+            cls_score: ``(N, C, H, W)`` or ``(N, C+1, H, W)`` logits.
+            label: ``(N, H, W)`` labels.
+            weight: Must be None (no per-pixel weighting).
+            ignore_index: Void label; None uses the constructor's.
+            **kwargs: Ignored.
+
+        Returns:
+            Tensor: ``loss_weight`` times the energy loss.
+        """
+        reject_pixel_weight(weight, type(self).__name__)
+        ignore = self.ignore_index if ignore_index is None else ignore_index
+        loss = energy_loss(
+            cls_score, label, m_in=self.m_in, m_out=self.m_out,
+            temperature=self.temperature, ood_index=self.ood_index,
+            ignore_index=ignore, lambda_sparse=self.lambda_sparse,
+            lambda_smooth=self.lambda_smooth, variant=self.variant,
+            num_classes=self.num_classes)
+        return self.loss_weight * loss
+
+    @property
+    def loss_name(self) -> str:
+        """Name of the loss in MMSeg's loss dict."""
+        return self._loss_name

@@ -1,0 +1,85 @@
+"""Cross-entropy that skips pasted outlier pixels, as an MMSeg loss module."""
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from .energy import ood_cross_entropy
+
+
+@MODELS.register_module()
+class OODCrossEntropyLoss(nn.Module):
+    """Cross-entropy for heads trained on images with pasted outliers.
+
+    MMSeg's ``CrossEntropyLoss`` sees a pixel labelled ``ood_index`` (254) as
+    an out-of-range class. This loss treats it as ignored and averages over
+    the remaining non-void pixels (MMSeg's ``avg_non_ignore=True``); a batch
+    with no such pixel gives 0, not NaN. Use it for the decode head and the
+    auxiliary head.
+
+    Args:
+        ood_index: Label of pasted outlier pixels. Default: 254.
+        ignore_index: Label of void pixels (``forward``'s value wins).
+            Default: 255.
+        class_weight: Optional C class weights; the mean is then weighted.
+        num_classes: C when the head has an extra abstention channel.
+        loss_weight: Multiplier of the loss. Default: 1.0.
+        loss_name: Name in the loss dict. Default: ``'loss_ce'``.
+    """
+
+    def __init__(self,
+                 ood_index: int = 254,
+                 ignore_index: int = 255,
+                 class_weight: Optional[Sequence[float]] = None,
+                 num_classes: Optional[int] = None,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_ce') -> None:
+        super().__init__()
+        self.ood_index = ood_index
+        self.ignore_index = ignore_index
+        self.register_buffer(
+            'class_weight',
+            None if class_weight is None else torch.tensor(
+                [float(w) for w in class_weight], dtype=torch.float32),
+            persistent=False)
+        self.num_classes = num_classes
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight: Optional[Tensor] = None,
+                ignore_index: Optional[int] = None,
+                **kwargs) -> Tensor:
+        """Compute the weighted loss.
+
+        Args:
+            cls_score: ``(N, C, H, W)`` or ``(N, C+1, H, W)`` logits.
+            label: ``(N, H, W)`` labels.
+            weight: Optional ``(N, H, W)`` pixel weights (from a sampler).
+            ignore_index: Void label; None uses the constructor's.
+            **kwargs: Ignored.
+
+        Returns:
+            Tensor: ``loss_weight`` times the mean cross-entropy.
+        """
+        ignore = self.ignore_index if ignore_index is None else ignore_index
+        num_classes = self.num_classes or cls_score.shape[1]
+        if (self.class_weight is not None
+                and self.class_weight.numel() != num_classes):
+            raise ValueError(
+                f'class_weight has {self.class_weight.numel()} entries but '
+                f'the logits have {num_classes} classes.')
+        loss = ood_cross_entropy(
+            cls_score, label, ood_index=self.ood_index, ignore_index=ignore,
+            class_weight=self.class_weight, pixel_weight=weight,
+            num_classes=self.num_classes)
+        return self.loss_weight * loss
+
+    @property
+    def loss_name(self) -> str:
+        """Name of the loss in MMSeg's loss dict."""
+        return self._loss_name

@@ -1,0 +1,177 @@
+"""The class prior of the auxiliary outliers: validation, JSON reader, and
+the released Cityscapes values.
+
+The prior file is written by the prior-estimation tool
+(``tools/estimate_prior.py``) and has the keys::
+
+    {"prior": [C floats summing to 1], "counts": [C numbers],
+     "class_names": [C str] or null, "num_samples": int, "num_pixels": int,
+     "mode": "argmax" | "soft", "config": str, "checkpoint": str}
+
+Only ``prior`` is needed by the losses; ``counts`` and ``class_names`` are
+checked for consistency when present.
+"""
+import json
+import math
+import os.path as osp
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Union
+
+PriorLike = Union[None, str, Sequence[float]]
+
+_RELEASED_CITYSCAPES_PRIOR = (
+    0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
+    0.0980, 0.0022, 0.1531, 0.0292, 0.0871, 0.1199, 0.0160, 0.0071, 0.0170,
+    0.0094)
+
+
+def released_cityscapes_prior() -> List[float]:
+    """The 19-class prior hard-coded in the released code (Cityscapes trainId
+    order). Kept for comparison with an estimated prior and for the docs; the
+    released values sum to 1.0001, the losses normalise any prior they get.
+
+    Returns:
+        list[float]: 19 class frequencies of COCO outlier pixels as seen by
+        the released Cityscapes model.
+    """
+    return list(_RELEASED_CITYSCAPES_PRIOR)
+
+
+@dataclass(frozen=True)
+class ClassPrior:
+    """A validated, normalised class prior.
+
+    Attributes:
+        values: The C prior entries, non-negative, summing to 1.
+        class_names: The C class names, or None when unknown.
+        source: Where the prior came from (a file path or ``'list'``).
+    """
+
+    values: List[float]
+    class_names: Optional[List[str]]
+    source: str
+
+
+def validate_prior_values(values: Sequence[float],
+                          source: str = 'list') -> List[float]:
+    """Check a prior and normalise it to sum to 1.
+
+    Args:
+        values: The raw prior entries.
+        source: Named in error messages (a file path or ``'list'``).
+
+    Returns:
+        list[float]: The entries divided by their sum.
+
+    Raises:
+        ValueError: If the prior is empty, has a non-finite or negative entry,
+            or sums to zero.
+    """
+    try:
+        vals = [float(v) for v in values]
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f'The class prior from {source} must be a sequence of numbers, '
+            f'got {values!r}.') from err
+    if not vals:
+        raise ValueError(f'The class prior from {source} is empty.')
+    bad = [(i, v) for i, v in enumerate(vals)
+           if not math.isfinite(v) or v < 0]
+    if bad:
+        raise ValueError(
+            f'The class prior from {source} must have finite, non-negative '
+            f'entries; bad (index, value) pairs: {bad}.')
+    total = sum(vals)
+    if total <= 0:
+        raise ValueError(
+            f'The class prior from {source} sums to zero; at least one class '
+            'needs a positive frequency.')
+    return [v / total for v in vals]
+
+
+def load_prior_file(path: str) -> ClassPrior:
+    """Read a prior JSON file written by the prior-estimation tool.
+
+    Args:
+        path: Path of the JSON file.
+
+    Returns:
+        ClassPrior: The normalised prior and its class names (if recorded).
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: If the file is not valid JSON or its keys are
+            inconsistent.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Prior file {path} not found. Write one with '
+            '`python tools/estimate_prior.py` or pass the prior as a list.')
+    with open(path, encoding='utf-8') as f:
+        try:
+            data = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'Prior file {path} is not valid JSON: {err}.'
+                             ) from err
+    if not isinstance(data, dict) or 'prior' not in data:
+        raise ValueError(
+            f'Prior file {path} must be a JSON object with a "prior" key '
+            '(a list of C class frequencies).')
+    values = validate_prior_values(data['prior'], source=path)
+    for key in ('counts', 'class_names'):
+        entry = data.get(key)
+        if entry is not None and len(entry) != len(values):
+            raise ValueError(
+                f'Prior file {path}: "{key}" has {len(entry)} entries but '
+                f'"prior" has {len(values)}.')
+    names = data.get('class_names')
+    return ClassPrior(
+        values=values,
+        class_names=None if names is None else [str(n) for n in names],
+        source=path)
+
+
+def resolve_prior(prior: PriorLike,
+                  class_names: Optional[Sequence[str]] = None
+                  ) -> Optional[ClassPrior]:
+    """Turn a loss's ``prior`` argument into a :class:`ClassPrior`.
+
+    Args:
+        prior: None (uniform prior, sized from the logits at the first
+            forward), a path to a prior JSON file, or a sequence of C
+            non-negative numbers.
+        class_names: Optional class names to check against the prior: their
+            number must equal the prior's length, and if the file records
+            names too they must be the same, in the same order.
+
+    Returns:
+        ClassPrior or None: None means "uniform".
+
+    Raises:
+        ValueError: On an invalid prior or disagreeing class names.
+    """
+    if prior is None:
+        return None
+    if isinstance(prior, str):
+        resolved = load_prior_file(prior)
+    else:
+        resolved = ClassPrior(
+            values=validate_prior_values(prior), class_names=None,
+            source='list')
+    if class_names is None:
+        return resolved
+    names = [str(n) for n in class_names]
+    if len(names) != len(resolved.values):
+        raise ValueError(
+            f'class_names has {len(names)} entries but the prior from '
+            f'{resolved.source} has {len(resolved.values)}.')
+    if resolved.class_names is not None and resolved.class_names != names:
+        diff = [(i, a, b) for i, (a, b) in
+                enumerate(zip(resolved.class_names, names)) if a != b]
+        raise ValueError(
+            f'The class names recorded in {resolved.source} disagree with the '
+            f'class_names argument at (index, file, argument): {diff}. The '
+            'prior was estimated for another class order; re-estimate it or '
+            'fix class_names.')
+    return ClassPrior(values=resolved.values, class_names=names,
+                      source=resolved.source)

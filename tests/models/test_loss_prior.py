@@ -1,0 +1,73 @@
+"""The class-prior reader and its use by BalancedEnergyLoss."""
+import json
+
+import pytest
+import torch
+
+from mmseg_be.models.losses import (BalancedEnergyLoss, load_prior_file,
+                                    released_cityscapes_prior, resolve_prior)
+
+
+def write_prior(path, prior, class_names=None, counts=None):
+    data = dict(prior=prior, counts=counts or [100 * p for p in prior],
+                class_names=class_names, num_samples=3, num_pixels=1000,
+                mode='argmax', config='cfg.py', checkpoint='ckpt.pth')
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_released_prior_is_the_spec_list():
+    prior = released_cityscapes_prior()
+    assert len(prior) == 19
+    assert prior[0] == 0.1525 and prior[11] == 0.1531 and prior[-1] == 0.0094
+    assert sum(prior) == pytest.approx(1.0001)
+    prior[0] = 9.0  # a copy: the module's values stay intact
+    assert released_cityscapes_prior()[0] == 0.1525
+
+
+def test_list_prior_is_normalised():
+    resolved = resolve_prior([2, 1, 1])
+    assert resolved.values == [0.5, 0.25, 0.25]
+    assert resolve_prior(None) is None
+
+
+def test_file_prior_equals_list_prior(tmp_path):
+    names = ['road', 'sky', 'car']
+    path = write_prior(tmp_path / 'prior.json', [0.6, 0.3, 0.1], names)
+    loaded = load_prior_file(path)
+    assert loaded.values == pytest.approx([0.6, 0.3, 0.1])
+    assert loaded.class_names == names
+    logits = torch.randn(1, 3, 4, 4) * 3
+    label = torch.tensor([[0, 1, 2, 254]] * 4).unsqueeze(0)
+    from_file = BalancedEnergyLoss(prior=path, class_names=names)
+    from_list = BalancedEnergyLoss(prior=[0.6, 0.3, 0.1])
+    assert from_file(logits, label).item() == pytest.approx(
+        from_list(logits, label).item())
+    assert from_file.class_names == names
+    assert 'prior' not in from_file.state_dict()
+
+
+def test_prior_file_errors(tmp_path):
+    path = write_prior(tmp_path / 'p.json', [0.5, 0.5], ['a', 'b'])
+    with pytest.raises(ValueError, match=r"\(1, 'b', 'c'\)"):
+        BalancedEnergyLoss(prior=path, class_names=['a', 'c'])
+    with pytest.raises(ValueError, match='class_names has 3 entries'):
+        BalancedEnergyLoss(prior=path, class_names=['a', 'b', 'c'])
+    with pytest.raises(FileNotFoundError, match='missing.json'):
+        BalancedEnergyLoss(prior=str(tmp_path / 'missing.json'))
+    broken = tmp_path / 'broken.json'
+    broken.write_text('{"prior": [0.5, ')
+    with pytest.raises(ValueError, match='not valid JSON'):
+        load_prior_file(str(broken))
+    nokey = tmp_path / 'nokey.json'
+    nokey.write_text('{"counts": [1, 2]}')
+    with pytest.raises(ValueError, match='"prior" key'):
+        load_prior_file(str(nokey))
+    mismatch = write_prior(tmp_path / 'm.json', [0.5, 0.5], counts=[1, 2, 3])
+    with pytest.raises(ValueError, match='"counts" has 3 entries'):
+        load_prior_file(mismatch)
+    negative = write_prior(tmp_path / 'n.json', [0.5, -0.5, 1.0])
+    with pytest.raises(ValueError, match='n.json'):
+        load_prior_file(negative)
+    with pytest.raises(ValueError, match='num_classes=3'):
+        BalancedEnergyLoss(prior=[0.5, 0.5], num_classes=3)
