@@ -15,7 +15,7 @@ Fishyscapes layout (``original/*.png`` + ``labels/*.png`` with 0 inlier,
 """
 import os
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -30,7 +30,7 @@ ROAD, SIDEWALK, BUILDING, POLE, VEGETATION, SKY, PERSON, CAR = range(8)
 # test split draw from different families so that the test is not a copy of
 # the training outliers.
 BANK_SHAPES = ('polygon', 'star', 'ring')
-ANOMALY_SHAPES = ('ellipse', 'box', 'triangle', 'polygon')
+ANOMALY_SHAPES = ('ellipse', 'box', 'triangle')
 
 
 def _noise(rng: np.random.Generator, shape: Tuple[int, ...],
@@ -253,36 +253,53 @@ def write_scene_split(root: str, split: str, num: int,
         cv2.imwrite(osp.join(root, 'ann_dir', split, f'{i:05d}.png'), label)
 
 
+def render_anomaly_scene(rng: np.random.Generator, size: Tuple[int, int],
+                         max_objects: int = 2
+                         ) -> Tuple[np.ndarray, np.ndarray, List[dict]]:
+    """Draw a scene with novel objects standing on the road.
+
+    Objects are sized by perspective, like the lost cargo of Lost&Found.
+
+    Returns:
+        tuple: RGB image, label map (0 inlier, 1 anomaly, 255 ignore on the
+        two bottom rows, standing in for the ego vehicle that Fishyscapes
+        leaves unlabelled) and one dict per object with its ``rgb``, ``mask``,
+        ``top`` and ``left`` (the placement, possibly clipped at the border).
+    """
+    img, sem = render_scene(rng, size)
+    h, w = size
+    out = np.zeros((h, w), np.uint8)
+    road_y, road_x = np.nonzero(sem == ROAD)
+    horizon = int(np.argmax((sem == ROAD).any(1)))
+    placements = []
+    for _ in range(int(rng.integers(1, max_objects + 1))):
+        j = int(rng.integers(len(road_y)))
+        y, x = int(road_y[j]), int(road_x[j])
+        s = (y - horizon) / max(h - horizon, 1)
+        rgb, mask = render_novel_object(
+            rng, max(8, int((0.1 + 0.25 * s) * h)), ANOMALY_SHAPES)
+        top, left = y - mask.shape[0], x - mask.shape[1] // 2
+        place_object(img, out, rgb, mask, top, left, 1)
+        placements.append(dict(rgb=rgb, mask=mask, top=top, left=left))
+    out[-2:] = 255
+    return img, out, placements
+
+
 def write_anomaly_split(root: str, num: int, size: Tuple[int, int],
                         seed: int, max_objects: int = 2) -> None:
-    """Write scenes with novel objects in the Fishyscapes val layout.
+    """Write anomaly scenes in the Fishyscapes val layout.
 
-    ``original/{i}.png`` (RGB) and ``labels/{i}.png`` with 0 = inlier,
-    1 = anomaly, 255 = ignore (the two bottom rows, standing in for the ego
-    vehicle that Fishyscapes leaves unlabelled). Objects stand on the road,
-    sized by perspective, like the lost cargo of Lost&Found.
+    ``original/{i:04d}.png`` (RGB) and ``labels/{i:04d}.png`` (0 inlier,
+    1 anomaly, 255 ignore); see :func:`render_anomaly_scene`.
     """
     rng = np.random.default_rng(seed)
     for sub in ('original', 'labels'):
         os.makedirs(osp.join(root, sub), exist_ok=True)
-    h, w = size
     for i in range(num):
-        img, sem = render_scene(rng, size)
-        out = np.zeros((h, w), np.uint8)
-        road_y, road_x = np.nonzero(sem == ROAD)
-        for _ in range(int(rng.integers(1, max_objects + 1))):
-            j = int(rng.integers(len(road_y)))
-            y, x = int(road_y[j]), int(road_x[j])
-            horizon = int(np.argmax((sem == ROAD).any(1)))
-            s = (y - horizon) / max(h - horizon, 1)
-            rgb, mask = render_novel_object(
-                rng, max(8, int((0.1 + 0.25 * s) * h)), ANOMALY_SHAPES)
-            place_object(img, out, rgb, mask, y - mask.shape[0],
-                         x - mask.shape[1] // 2, 1)
-        out[-2:] = 255
+        img, label, _ = render_anomaly_scene(rng, size, max_objects)
         cv2.imwrite(osp.join(root, 'original', f'{i:04d}.png'),
                     img[..., ::-1])
-        cv2.imwrite(osp.join(root, 'labels', f'{i:04d}.png'), out)
+        cv2.imwrite(osp.join(root, 'labels', f'{i:04d}.png'), label)
 
 
 def generate_demo_data(root: str,

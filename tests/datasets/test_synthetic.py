@@ -1,0 +1,105 @@
+"""The demo's procedural data: determinism, label alignment, bank format."""
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+
+from mmseg_be.datasets.synthetic import (CLASSES,
+                                         render_anomaly_scene, render_scene,
+                                         write_anomaly_split,
+                                         write_scene_split)
+from mmseg_be.datasets.synthetic_bank import write_synthetic_bank
+from mmseg_be.datasets.transforms.outlier_bank import OutlierBank
+
+
+def read_tree(root):
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = osp.join(dirpath, name)
+            with open(path, 'rb') as f:
+                out[osp.relpath(path, root)] = f.read()
+    return out
+
+
+def test_same_seed_same_files_other_seed_differs(tmp_path):
+    for name, seed in (('a', 3), ('b', 3), ('c', 4)):
+        write_scene_split(str(tmp_path / name), 'train', 3, (48, 96), seed)
+        write_anomaly_split(str(tmp_path / name / 'anomaly'), 2, (48, 96),
+                            seed)
+    a, b, c = (read_tree(str(tmp_path / n)) for n in 'abc')
+    assert len(a) == 3 * 2 + 2 * 2
+    assert a == b
+    assert a.keys() == c.keys() and a != c
+
+
+def test_scene_has_street_layout():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        img, label = render_scene(rng, (64, 128))
+        assert img.shape == (64, 128, 3) and img.dtype == np.uint8
+        assert label.max() < len(CLASSES)
+        # Sky on top, road at the bottom centre, in every scene.
+        assert CLASSES[np.bincount(label[0]).argmax()] in ('sky', 'building',
+                                                           'vegetation',
+                                                           'pole')
+        assert CLASSES[label[-1, 64]] in ('road', 'car', 'person')
+        # Not a flat colour per class: textures and noise.
+        road = img[label == CLASSES.index('road')]
+        assert road.std(0).max() > 3
+
+
+def test_anomaly_labels_line_up_with_drawn_objects():
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        img, label, placements = render_anomaly_scene(rng, (64, 128), 3)
+        h, w = label.shape
+        expected = np.zeros((h, w), bool)
+        expected_img = {}
+        for p in placements:  # later objects overwrite earlier ones
+            mh, mw = p['mask'].shape
+            for y in range(mh):
+                for x in range(mw):
+                    yy, xx = p['top'] + y, p['left'] + x
+                    if p['mask'][y, x] and 0 <= yy < h and 0 <= xx < w:
+                        expected[yy, xx] = True
+                        expected_img[yy, xx] = p['rgb'][y, x]
+        expected[-2:] = False
+        assert np.array_equal(label == 1, expected)
+        assert set(np.unique(label)) <= {0, 1, 255}
+        assert (label[-2:] == 255).all()
+        for (y, x), rgb in expected_img.items():
+            if y < h - 2:
+                assert np.array_equal(img[y, x], rgb)
+
+
+def test_anomaly_split_layout_and_values(tmp_path):
+    write_anomaly_split(str(tmp_path), 3, (48, 96), seed=1)
+    names = sorted(os.listdir(tmp_path / 'original'))
+    assert names == sorted(os.listdir(tmp_path / 'labels')) == [
+        '0000.png', '0001.png', '0002.png'
+    ]
+    for name in names:
+        label = cv2.imread(str(tmp_path / 'labels' / name),
+                           cv2.IMREAD_UNCHANGED)
+        assert label.shape == (48, 96) and (label == 1).any()
+        assert set(np.unique(label)) <= {0, 1, 255}
+
+
+def test_synthetic_bank_format_and_resume(tmp_path):
+    root = str(tmp_path / 'bank')
+    assert write_synthetic_bank(root, 5, max_side=32, seed=2) == 5
+    before = read_tree(root)
+    os.remove(osp.join(root, 'objects', 'synthetic_000004.png'))
+    with open(osp.join(root, 'index.jsonl')) as f:
+        lines = f.readlines()
+    with open(osp.join(root, 'index.jsonl'), 'w') as f:
+        f.writelines(lines[:4])
+    assert write_synthetic_bank(root, 5, max_side=32, seed=2) == 5
+    assert read_tree(root) == before  # the redone entry is identical
+    bank = OutlierBank(root)
+    for i in range(len(bank)):
+        rgb, mask, meta = bank.load(i)
+        assert rgb.shape[:2] == mask.shape and mask.any()
+        assert max(mask.shape) <= 32 and meta['area'] == int(mask.sum())
