@@ -1,0 +1,19 @@
+"""Benchmark submission export: SegmentMeIfYouCan HDF5 and Fishyscapes npy.
+
+Importing this package registers :class:`SubmissionExportHook` in MMSeg's
+HOOKS registry.
+"""
+from .base import MANIFEST, ExportFolderError, SubmissionExporter
+from .fishyscapes import FISHYSCAPES_SIZE, FishyscapesExporter
+from .hook import SubmissionExportHook
+from .mapping import MAPPINGS, ScoreMapping
+from .smiyc import (SMIYC_DATASETS, SMIYCExporter, read_smiyc_frame,
+                    write_smiyc_frame)
+from .writer import BackgroundWriter, atomic_write
+
+__all__ = [
+    'MANIFEST', 'ExportFolderError', 'SubmissionExporter', 'FISHYSCAPES_SIZE',
+    'FishyscapesExporter', 'SubmissionExportHook', 'MAPPINGS', 'ScoreMapping',
+    'SMIYC_DATASETS', 'SMIYCExporter', 'read_smiyc_frame', 'write_smiyc_frame',
+    'BackgroundWriter', 'atomic_write'
+]

@@ -1,0 +1,159 @@
+"""What the SMIYC and Fishyscapes exporters share: manifest, resume, writer.
+
+An export folder holds a small manifest, ``mmseg_be_export.json``, naming the
+format, the method and the score (and, for SMIYC, the score mapping of every
+dataset). Opening a folder whose manifest names another method or score, or
+that holds submission files of unknown origin, is refused unless
+``overwrite=True``: resuming into it would mix two methods' frames. With a
+matching manifest the export resumes: frames whose final file exists and
+reads back correctly are skipped.
+"""
+import json
+import logging
+import os
+import os.path as osp
+from typing import Callable, List, Optional
+
+import numpy as np
+from mmengine.logging import print_log
+
+from .writer import BackgroundWriter, atomic_write, remove_stale_temps
+
+MANIFEST = 'mmseg_be_export.json'
+
+
+class ExportFolderError(RuntimeError):
+    """The output folder holds another export; pass overwrite to replace it."""
+
+
+def read_manifest(root: str) -> Optional[dict]:
+    """The manifest of an export folder, or None if it has none."""
+    path = osp.join(root, MANIFEST)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path: str, data: dict) -> None:
+    """Write JSON atomically (a reader never sees half a file)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, 'w') as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write('\n')
+
+    atomic_write(path, write)
+
+
+class SubmissionExporter:
+    """Base class: subclasses define the file layout and the writing.
+
+    Args:
+        root: Output folder.
+        method: Method name recorded in the manifest (and, for SMIYC, a folder
+            name).
+        score: Name of the anomaly score, recorded in the manifest.
+        overwrite: Replace an export of another method or score instead of
+            refusing; every frame is then written again.
+        max_queue: Frames that may wait for the background writer.
+    """
+
+    format_name = ''
+
+    def __init__(self,
+                 root: str,
+                 method: str,
+                 score: str,
+                 overwrite: bool = False,
+                 max_queue: int = 8) -> None:
+        if not method or os.sep in method or method.startswith('.'):
+            raise ValueError(f'Invalid method name {method!r}: it becomes a '
+                             f'folder name, so use e.g. "balanced_energy".')
+        self.root = root
+        self.method = method
+        self.score = score
+        self.overwrite = overwrite
+        self.num_skipped = 0
+        self.num_submitted = 0
+        os.makedirs(root, exist_ok=True)
+        self.manifest = self._open_folder()
+        for path in remove_stale_temps(root):
+            print_log(f'Removed a temporary file of an interrupted export: '
+                      f'{path}', logger='current', level=logging.WARNING)
+        self._writer = BackgroundWriter(max_queue)
+
+    # -- layout, implemented by subclasses ---------------------------------
+    def existing_files(self) -> List[str]:
+        """Submission files of any method under the root."""
+        raise NotImplementedError
+
+    def is_valid(self, path: str) -> bool:
+        """Whether a final file reads back as a complete frame."""
+        raise NotImplementedError
+
+    # -- manifest ------------------------------------------------------------
+    def _new_manifest(self) -> dict:
+        return dict(format=self.format_name, method=self.method,
+                    score=self.score, datasets={})
+
+    def _open_folder(self) -> dict:
+        old = read_manifest(self.root)
+        fresh = self._new_manifest()
+        if old is not None:
+            same = all(old.get(k) == fresh[k]
+                       for k in ('format', 'method', 'score'))
+            if same and not self.overwrite:
+                return old
+            if not self.overwrite:
+                raise ExportFolderError(
+                    f'{self.root} holds a {old.get("format")} export of '
+                    f'method {old.get("method")!r} with score '
+                    f'{old.get("score")!r}; this export is method '
+                    f'{self.method!r} with score {self.score!r}. Use another '
+                    f'folder, or pass --overwrite to replace it.')
+        elif self.existing_files() and not self.overwrite:
+            raise ExportFolderError(
+                f'{self.root} already holds submission files of unknown '
+                f'origin (no {MANIFEST}), e.g. {self.existing_files()[0]}. '
+                f'Use another folder, or pass --overwrite to replace them.')
+        if self.overwrite:
+            for path in self.existing_files():
+                os.remove(path)
+        write_json(osp.join(self.root, MANIFEST), fresh)
+        return fresh
+
+    def _save_manifest(self) -> None:
+        write_json(osp.join(self.root, MANIFEST), self.manifest)
+
+    # -- frames --------------------------------------------------------------
+    def is_done(self, path: str) -> bool:
+        """Whether a frame's final file exists and is complete (resume)."""
+        return osp.isfile(path) and self.is_valid(path)
+
+    def _queue(self, job: Callable[[], None]) -> None:
+        self._writer.submit(job)
+        self.num_submitted += 1
+
+    def close(self) -> None:
+        """Wait for the writer; raises the first write error, if any."""
+        self._writer.close()
+
+    def __enter__(self) -> 'SubmissionExporter':
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._writer.__exit__(exc_type, exc, tb)
+
+
+def as_2d_scores(scores, name: str) -> np.ndarray:
+    """A score map as a 2-D float array, with a clear error otherwise."""
+    if hasattr(scores, 'detach'):
+        scores = scores.detach().cpu().numpy()
+    scores = np.asarray(scores)
+    if scores.ndim == 3 and scores.shape[0] == 1:
+        scores = scores[0]
+    if scores.ndim != 2:
+        raise ValueError(f'Frame {name!r}: expected an (H, W) score map, got '
+                         f'shape {scores.shape}.')
+    return scores

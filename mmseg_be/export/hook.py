@@ -1,0 +1,129 @@
+"""A test hook that writes a benchmark submission while the test runs.
+
+``tools/test.py --out DIR`` adds it to ``custom_hooks``; it can also be put in
+a config::
+
+    custom_hooks = [dict(type='SubmissionExportHook', out_dir='submission',
+                         format='smiyc', method='balanced_energy',
+                         dataset='AnomalyTrack-all', score='energy')]
+"""
+import logging
+from typing import Optional, Sequence, Tuple
+
+from mmengine.dist import barrier, get_dist_info
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmseg.registry import HOOKS
+
+from .fishyscapes import FISHYSCAPES_SIZE, FishyscapesExporter
+from .mapping import ScoreMapping
+from .scores import frame_id_of, scores_from_sample
+from .smiyc import SMIYCExporter
+
+FORMATS = ('smiyc', 'fishyscapes')
+
+
+@HOOKS.register_module()
+class SubmissionExportHook(Hook):
+    """Compute anomaly scores of every test image and queue their export.
+
+    Args:
+        out_dir: Submission root.
+        method: Method name recorded in (and, for SMIYC, part of) the layout.
+        format: ``'smiyc'`` or ``'fishyscapes'``.
+        dataset: SMIYC dataset folder, e.g. ``'AnomalyTrack-all'``.
+        score: Score name of :mod:`mmseg_be.scoring`.
+        score_cfg: Extra keyword arguments of the score (e.g. temperature).
+        mapping: SMIYC only: a :class:`ScoreMapping` as a dict, or None to
+            calibrate on the first ``calib_frames`` frames.
+        calib_frames: Frames that calibrate the SMIYC mapping.
+        fishyscapes_size: Fishyscapes only: ``(H, W)`` of the written maps
+            (None keeps the input size).
+        overwrite: Replace another method's export instead of refusing.
+        max_queue: Frames that may wait for the background writer.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self,
+                 out_dir: str,
+                 method: str,
+                 format: str = 'smiyc',
+                 dataset: Optional[str] = None,
+                 score: str = 'energy',
+                 score_cfg: Optional[dict] = None,
+                 mapping: Optional[dict] = None,
+                 calib_frames: int = 8,
+                 fishyscapes_size: Optional[Tuple[int, int]] = FISHYSCAPES_SIZE,
+                 overwrite: bool = False,
+                 max_queue: int = 8) -> None:
+        if format not in FORMATS:
+            raise ValueError(f'Unknown submission format {format!r}; use one '
+                             f'of {FORMATS}.')
+        if format == 'smiyc' and not dataset:
+            raise ValueError('A SMIYC export needs the dataset folder name, '
+                             'e.g. dataset="AnomalyTrack-all".')
+        self.out_dir = out_dir
+        self.method = method
+        self.format = format
+        self.dataset = dataset
+        self.score = score
+        self.score_cfg = dict(score_cfg or {})
+        self.mapping = (ScoreMapping.from_dict(mapping)
+                        if mapping is not None else None)
+        self.calib_frames = calib_frames
+        self.fishyscapes_size = fishyscapes_size
+        self.overwrite = overwrite
+        self.max_queue = max_queue
+        self.exporter = None
+
+    def _make_exporter(self):
+        if self.format == 'smiyc':
+            return SMIYCExporter(self.out_dir, self.method, self.dataset,
+                                 self.score, mapping=self.mapping,
+                                 calib_frames=self.calib_frames,
+                                 overwrite=self.overwrite,
+                                 max_queue=self.max_queue)
+        return FishyscapesExporter(self.out_dir, self.method, self.score,
+                                   size=self.fishyscapes_size,
+                                   overwrite=self.overwrite,
+                                   max_queue=self.max_queue)
+
+    def before_test(self, runner) -> None:
+        rank, world_size = get_dist_info()
+        if world_size > 1 and self.format == 'smiyc' and self.mapping is None:
+            raise ValueError(
+                'A distributed SMIYC export needs a fixed score mapping '
+                '(each process would calibrate its own); pass mapping=dict('
+                "kind='minmax', low=..., high=...) or test in one process.")
+        # Rank 0 checks the folder and writes the manifest first; the others
+        # then find a matching manifest and join in.
+        if rank == 0:
+            self.exporter = self._make_exporter()
+        barrier()
+        if rank != 0:
+            self.overwrite = False
+            self.exporter = self._make_exporter()
+
+    def after_test_iter(self,
+                        runner,
+                        batch_idx: int,
+                        data_batch: dict = None,
+                        outputs: Optional[Sequence] = None) -> None:
+        for sample in outputs or ():
+            frame_id = frame_id_of(sample)
+            scores = scores_from_sample(sample, self.score, self.score_cfg)
+            if self.format == 'smiyc':
+                self.exporter.add(frame_id, scores)
+            else:
+                self.exporter.add(frame_id, scores,
+                                  sample.pred_sem_seg.data[0])
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        exporter, self.exporter = self.exporter, None
+        exporter.close()
+        print_log(
+            f'Submission ({self.format}, method {self.method!r}) in '
+            f'{self.out_dir}: {exporter.num_submitted} frames written, '
+            f'{exporter.num_skipped} already there (resumed).',
+            logger='current', level=logging.INFO)

@@ -1,0 +1,20 @@
+"""Anomaly heat maps, ROC/PR figures and metrics summaries.
+
+Importing this package registers :class:`AnomalyVisualizer` in MMSeg's
+VISUALIZERS registry.
+"""
+from .anomaly_visualizer import (AnomalyVisualizer, anomaly_panels,
+                                 paint_segmentation)
+from .colormap import (COLORMAPS, apply_colormap, colormap_lut, draw_colorbar,
+                       draw_outline, normalize_scores, overlay, score_range,
+                       stack_panels)
+from .figures import curve_from_arrays, plot_roc_pr, write_figures
+from .summary import to_markdown, write_summary
+
+__all__ = [
+    'AnomalyVisualizer', 'anomaly_panels', 'paint_segmentation', 'COLORMAPS',
+    'apply_colormap', 'colormap_lut', 'draw_colorbar', 'draw_outline',
+    'normalize_scores', 'overlay', 'score_range', 'stack_panels',
+    'curve_from_arrays', 'plot_roc_pr', 'write_figures', 'to_markdown',
+    'write_summary'
+]

@@ -1,0 +1,177 @@
+"""Heat maps for image files: the logic behind ``tools/visualize.py``.
+
+A checkpoint and a config give a model (``mmseg.apis.init_model``); every
+image is run through ``mmseg.apis.inference_model`` *by file path* (an ndarray
+input would rewrite the model's test pipeline for later calls) and drawn with
+:func:`anomaly_panels`.
+"""
+import glob
+import logging
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmengine.logging import print_log
+
+from mmseg_be.export.scores import scores_from_sample
+from .anomaly_visualizer import anomaly_panels, paint_segmentation
+from .colormap import score_range
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+NORMALIZATIONS = ('image', 'dataset', 'fixed')
+
+
+def collect_images(spec: str) -> List[str]:
+    """Image files named by a file, a folder (recursive) or a glob.
+
+    Args:
+        spec: A path to an image, a folder, or a glob pattern.
+
+    Returns:
+        list[str]: Sorted file paths.
+
+    Raises:
+        FileNotFoundError: Nothing matches.
+    """
+    if osp.isfile(spec):
+        return [spec]
+    if osp.isdir(spec):
+        paths = [p for p in glob.glob(osp.join(spec, '**', '*'),
+                                      recursive=True)
+                 if p.lower().endswith(IMAGE_SUFFIXES) and osp.isfile(p)]
+    else:
+        paths = [p for p in glob.glob(spec, recursive=True) if osp.isfile(p)]
+    if not paths:
+        raise FileNotFoundError(
+            f'No images found for {spec!r}: pass an image file, a folder '
+            f'holding {"/".join(IMAGE_SUFFIXES)} files, or a glob such as '
+            f'"data/*.png" (quoted).')
+    return sorted(paths)
+
+
+def read_rgb(path: str) -> Optional[np.ndarray]:
+    """An image as uint8 RGB, or None if it cannot be decoded."""
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    return None if img is None else img[..., ::-1].copy()
+
+
+@dataclass
+class VisualizeReport:
+    """What a visualization run wrote and what it skipped."""
+    written: List[str] = field(default_factory=list)
+    score_files: List[str] = field(default_factory=list)
+    failed: List[Tuple[str, str]] = field(default_factory=list)
+    value_range: Optional[Tuple[float, float]] = None
+
+
+def _out_stem(path: str, inputs: Sequence[str]) -> str:
+    # Keep sub-folders when a folder was given so equal names do not clash.
+    root = osp.commonpath([osp.abspath(p) for p in inputs]) if len(
+        inputs) > 1 else osp.dirname(osp.abspath(path))
+    rel = osp.relpath(osp.abspath(path), root)
+    return osp.splitext(rel)[0]
+
+
+def visualize_images(model,
+                     images: Sequence[str],
+                     out_dir: str,
+                     score: str = 'energy',
+                     score_cfg: Optional[dict] = None,
+                     norm: str = 'image',
+                     vmin: Optional[float] = None,
+                     vmax: Optional[float] = None,
+                     percentiles: Tuple[float, float] = (1.0, 99.0),
+                     cmap: str = 'inferno',
+                     draw_seg: bool = False,
+                     save_scores: bool = False,
+                     progress: bool = True) -> VisualizeReport:
+    """Write one heat-map PNG per image (and the raw scores as .npy).
+
+    Args:
+        model: A segmentor from ``mmseg.apis.init_model``.
+        images: Image files.
+        out_dir: Output folder (``{stem}.png``, ``{stem}.npy``).
+        score: Score name of :mod:`mmseg_be.scoring`.
+        score_cfg: Extra keyword arguments of the score.
+        norm: ``'image'`` (each image to its own percentiles), ``'dataset'``
+            (one range for all images: the lowest lower and highest upper
+            per-image percentile; needs a first pass over all images) or
+            ``'fixed'`` (``vmin``/``vmax``).
+        vmin: Fixed range start (``norm='fixed'``).
+        vmax: Fixed range end (``norm='fixed'``).
+        percentiles: Per-image percentiles for ``'image'`` and ``'dataset'``.
+        cmap: Colormap name.
+        draw_seg: Add the predicted segmentation panel.
+        save_scores: Also save the raw float32 score maps.
+        progress: Show a tqdm progress bar.
+
+    Returns:
+        VisualizeReport: Written files and skipped images with the reason.
+    """
+    from mmseg.apis import inference_model
+    from tqdm import tqdm
+
+    if norm not in NORMALIZATIONS:
+        raise ValueError(f'Unknown normalization {norm!r}; use one of '
+                         f'{NORMALIZATIONS}.')
+    if norm == 'fixed' and (vmin is None or vmax is None or vmax <= vmin):
+        raise ValueError(f'norm="fixed" needs vmin < vmax, got vmin={vmin}, '
+                         f'vmax={vmax}.')
+    os.makedirs(out_dir, exist_ok=True)
+    report = VisualizeReport()
+    palette = (getattr(model, 'dataset_meta', None) or {}).get('palette')
+
+    def predict(path: str):
+        image = read_rgb(path)
+        if image is None:
+            raise ValueError('cannot be decoded as an image')
+        result = inference_model(model, path)
+        return image, result, scores_from_sample(result, score, score_cfg)
+
+    ranges = {}
+    if norm == 'dataset':
+        # Pass 1 keeps only each image's range; maps are recomputed in pass 2
+        # so memory stays at one image.
+        for path in tqdm(images, desc='score range', disable=not progress):
+            try:
+                _, _, scores = predict(path)
+            except Exception as error:  # reported below, the run goes on
+                report.failed.append((path, str(error)))
+                continue
+            ranges[path] = score_range(scores, percentiles)
+        if ranges:
+            report.value_range = (min(r[0] for r in ranges.values()),
+                                  max(r[1] for r in ranges.values()))
+    elif norm == 'fixed':
+        report.value_range = (vmin, vmax)
+
+    todo = [p for p in images if norm != 'dataset' or p in ranges]
+    for path in tqdm(todo, desc='heat maps', disable=not progress):
+        try:
+            image, result, scores = predict(path)
+        except Exception as error:  # reported below, the run goes on
+            report.failed.append((path, str(error)))
+            continue
+        lo, hi = report.value_range or score_range(scores, percentiles)
+        seg_color = None
+        if draw_seg:
+            seg = result.pred_sem_seg.data.cpu().numpy()[0].astype(np.int64)
+            seg_color = paint_segmentation(image, seg, palette or [])
+        picture = anomaly_panels(image, scores, lo, hi, cmap,
+                                 seg_color=seg_color)
+        stem = osp.join(out_dir, _out_stem(path, images))
+        os.makedirs(osp.dirname(stem), exist_ok=True)
+        if not cv2.imwrite(stem + '.png', picture[..., ::-1]):
+            raise OSError(f'Could not write {stem}.png (disk full or no '
+                          f'permission?).')
+        report.written.append(stem + '.png')
+        if save_scores:
+            np.save(stem + '.npy', scores)
+            report.score_files.append(stem + '.npy')
+    for path, reason in report.failed:
+        print_log(f'Skipped {path}: {reason}', logger='current',
+                  level=logging.WARNING)
+    return report
