@@ -1,0 +1,154 @@
+"""Estimate the class prior of the auxiliary outliers.
+
+The balanced energy loss weights each pasted outlier pixel by how the
+in-distribution model sees the outliers: the prior is the fraction of pasted
+outlier pixels that the pretrained model assigns to each class (argmax; or the
+mean softmax with ``mode='soft'``). This runs that model over samples of the
+config's own training pipeline (with ``PasteOutliers``) and counts.
+"""
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+from torch import nn
+from tqdm import tqdm
+
+
+def _forced_paste_pipeline(pipeline: List[dict],
+                           paste_prob: Optional[float]) -> List[dict]:
+    """Copy of ``pipeline`` with every PasteOutliers' ``prob`` overridden."""
+    out = []
+    found = False
+    for step in pipeline:
+        step = dict(step)
+        if step.get('type') == 'PasteOutliers':
+            found = True
+            if paste_prob is not None:
+                step['prob'] = paste_prob
+        out.append(step)
+    if not found:
+        raise ValueError(
+            'The training pipeline of the config has no PasteOutliers step, '
+            'so no pixel is labelled as a pasted outlier. Estimate the prior '
+            'with the config used for fine-tuning (e.g. one over '
+            'configs/_base_/datasets/cityscapes_coco_outliers.py).')
+    return out
+
+
+@torch.no_grad()
+def estimate_prior(model: nn.Module,
+                   dataset,
+                   num_samples: int = 1000,
+                   batch_size: int = 2,
+                   seed: int = 0,
+                   mode: str = 'argmax',
+                   ood_index: int = 254,
+                   num_classes: Optional[int] = None,
+                   progress: bool = True) -> Dict:
+    """Count the classes the model predicts on pasted outlier pixels.
+
+    Args:
+        model: An MMSeg segmentor (``EncoderDecoder``-like: it must have
+            ``data_preprocessor`` and ``encode_decode``), in any device.
+        dataset: A built dataset whose pipeline pastes outliers labelled
+            ``ood_index``.
+        num_samples: Samples drawn (with replacement when the dataset is
+            smaller).
+        batch_size: Samples per forward pass.
+        seed: Seeds the sample choice and the pipeline's randomness.
+        mode: ``'argmax'`` counts the predicted class of each outlier pixel;
+            ``'soft'`` sums the softmax probabilities.
+        num_classes: In-distribution classes C; the model's channels beyond C
+            (an abstention channel) are dropped. Default: all channels.
+        progress: Show a progress bar.
+
+    Returns:
+        dict: ``prior`` (C fractions), ``counts``, ``num_samples``,
+        ``num_pixels``, ``mode``, ``seed``.
+    """
+    from mmengine.runner import set_random_seed
+    if mode not in ('argmax', 'soft'):
+        raise ValueError(f"mode must be 'argmax' or 'soft', got {mode!r}")
+    if num_samples < 1 or batch_size < 1:
+        raise ValueError('num_samples and batch_size must be positive')
+    set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    indices = rng.choice(len(dataset), num_samples,
+                         replace=num_samples > len(dataset))
+    model.eval()
+    counts: Optional[torch.Tensor] = None
+    num_pixels = 0
+    bar = tqdm(total=num_samples, desc='estimating prior', unit='img',
+               disable=not progress)
+    for start in range(0, num_samples, batch_size):
+        batch = pseudo_collate(
+            [dataset[int(i)] for i in indices[start:start + batch_size]])
+        # training=True pads images and labels alike (labels with 255).
+        data = model.data_preprocessor(batch, True)
+        inputs, samples = data['inputs'], data['data_samples']
+        logits = model.encode_decode(inputs, [s.metainfo for s in samples])
+        c = logits.shape[1] if num_classes is None else num_classes
+        if c > logits.shape[1]:
+            raise ValueError(f'num_classes={c} but the model outputs only '
+                             f'{logits.shape[1]} channels')
+        logits = logits[:, :c].float()
+        labels = torch.stack([s.gt_sem_seg.data[0] for s in samples])
+        if labels.shape[-2:] != logits.shape[-2:]:
+            logits = nn.functional.interpolate(
+                logits, labels.shape[-2:], mode='bilinear',
+                align_corners=False)
+        outlier = labels == ood_index
+        if counts is None:
+            counts = torch.zeros(c, dtype=torch.float64)
+        if outlier.any():
+            picked = logits.permute(0, 2, 3, 1)[outlier]  # (P, C)
+            if mode == 'argmax':
+                counts += torch.bincount(picked.argmax(1).cpu(),
+                                         minlength=c).double()
+            else:
+                counts += picked.softmax(1).sum(0).double().cpu()
+            num_pixels += int(outlier.sum())
+        bar.update(len(samples))
+    bar.close()
+    if num_pixels == 0:
+        raise RuntimeError(
+            f'No pixel labelled {ood_index} in {num_samples} samples: check '
+            'that the pipeline pastes outliers (PasteOutliers prob > 0) and '
+            'that no later step crops them all away.')
+    assert counts is not None
+    prior = (counts / counts.sum()).tolist()
+    return dict(prior=prior,
+                counts=[int(round(v)) if mode == 'argmax' else float(v)
+                        for v in counts.tolist()],
+                num_samples=int(num_samples), num_pixels=num_pixels,
+                mode=mode, seed=seed)
+
+
+def write_prior_json(path: str, result: Dict,
+                     class_names: Optional[Sequence[str]], config: str,
+                     checkpoint: str) -> None:
+    """Write a prior file (read back by ``BalancedEnergyLoss(prior=path)``).
+
+    Written to a temporary name and renamed, so a crash never leaves a
+    truncated file.
+    """
+    record = dict(result)
+    if class_names is not None and len(class_names) != len(result['prior']):
+        raise ValueError(
+            f'{len(class_names)} class names for a prior of '
+            f'{len(result["prior"])} classes; pass --num-classes')
+    record['class_names'] = None if class_names is None else list(
+        class_names)
+    record['config'] = config
+    record['checkpoint'] = checkpoint
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.prior_', suffix='.json')
+    with os.fdopen(fd, 'w') as f:
+        json.dump(record, f, indent=1)
+    os.replace(tmp, path)
