@@ -81,14 +81,16 @@ class ScoreMapping:
             low, high = low - 0.5, low + 0.5
         return cls(kind='minmax', low=low, high=high)
 
-    def __call__(self, scores: np.ndarray) -> np.ndarray:
+    def __call__(self, scores: np.ndarray, dtype=np.float32) -> np.ndarray:
         """Map scores into [0, 1].
 
         Args:
             scores: Raw score map.
+            dtype: Output dtype; computed in float64 and rounded once into it
+                (float32 then float16 would round twice).
 
         Returns:
-            np.ndarray: float32 values in [0, 1] (NaN -> 0).
+            np.ndarray: values in [0, 1] (NaN -> 0).
         """
         s = np.asarray(scores, dtype=np.float64)
         if self.kind == 'minmax':
@@ -107,7 +109,7 @@ class ScoreMapping:
                     f'minmax or sigmoid mapping instead.')
             out = s
         out = np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=0.0)
-        return np.clip(out, 0.0, 1.0).astype(np.float32)
+        return np.clip(out, 0.0, 1.0).astype(dtype)
 
     def to_dict(self) -> dict:
         """Parameters for the JSON record (unused fields dropped)."""

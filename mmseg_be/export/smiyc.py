@@ -153,7 +153,7 @@ class SMIYCExporter(SubmissionExporter):
         self._pending = []
 
     def _queue_frame(self, frame_id: str, scores: np.ndarray) -> None:
-        probs = self.mapping(scores).astype(np.float16)
+        probs = self.mapping(scores, dtype=np.float16)
         path = self.frame_path(frame_id)
         self._queue(lambda: write_smiyc_frame(path, probs))
 
