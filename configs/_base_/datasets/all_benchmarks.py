@@ -1,0 +1,68 @@
+# Every benchmark in one test run with one results table
+# (mmseg_be.engine.MultiDatasetTestLoop). Each benchmark keeps its own
+# dataloader and evaluator; metric names are prefixed with the benchmark name
+# (e.g. fs_lost_and_found/AP). The entries mirror the single-benchmark files
+# of this folder (tests/datasets/test_benchmark_configs.py checks that they
+# agree). Skip a benchmark you do not have on disk with, e.g.,
+# --cfg-options "test_cfg.benchmarks=[...]" or by editing a leaf config.
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadOODAnnotations'),
+    dict(type='PackSegInputs'),
+]
+
+
+def _loader(dataset_type, data_root, **dataset_args):
+    return dict(
+        batch_size=1,
+        num_workers=2,
+        persistent_workers=True,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type=dataset_type,
+            data_root=data_root,
+            pipeline=test_pipeline,
+            **dataset_args))
+
+
+pixel_metric = dict(type='PixelOODMetric', score='energy')
+benchmarks = [
+    dict(
+        name='fs_lost_and_found',
+        dataloader=_loader('FishyscapesLostAndFoundDataset',
+                           'data/fishyscapes/LostAndFound'),
+        evaluator=pixel_metric),
+    dict(
+        name='fs_static',
+        dataloader=_loader('FishyscapesStaticDataset',
+                           'data/fishyscapes/Static'),
+        evaluator=pixel_metric),
+    dict(
+        name='road_anomaly',
+        dataloader=_loader('RoadAnomalyDataset', 'data/RoadAnomaly_jpg'),
+        evaluator=pixel_metric),
+    dict(
+        name='smiyc_anomaly_track',
+        dataloader=_loader('SMIYCAnomalyTrackDataset',
+                           'data/smiyc/dataset_AnomalyTrack'),
+        evaluator=dict(
+            type='PixelOODMetric', score='energy', component_metrics=True,
+            track='anomaly')),
+    dict(
+        name='smiyc_obstacle_track',
+        dataloader=_loader('SMIYCObstacleTrackDataset',
+                           'data/smiyc/dataset_ObstacleTrack'),
+        evaluator=dict(
+            type='PixelOODMetric', score='energy', component_metrics=True,
+            track='obstacle')),
+    dict(
+        name='lost_and_found',
+        dataloader=_loader('LostAndFoundDataset', 'data/lost_and_found',
+                           split='test'),
+        evaluator=pixel_metric),
+]
+test_cfg = dict(type='MultiDatasetTestLoop', benchmarks=benchmarks)
+# mmengine's Runner requires these whenever test_cfg is set; the loop above
+# does not use them (it runs `benchmarks`).
+test_dataloader = benchmarks[0]['dataloader']
+test_evaluator = benchmarks[0]['evaluator']

@@ -1,0 +1,24 @@
+# Fishyscapes Lost & Found validation: 100 frames, 1024x2048
+# (docs/benchmarks.md).
+# Full-resolution, single-scale inference (as the released evaluation): the
+# test pipeline has no Resize. Labels reach the model as 0 inlier, 1 anomaly,
+# 255 ignore (LoadOODAnnotations converts raw values and checks them).
+dataset_type = 'FishyscapesLostAndFoundDataset'
+data_root = 'data/fishyscapes/LostAndFound'
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadOODAnnotations'),
+    dict(type='PackSegInputs'),
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        pipeline=test_pipeline))
+val_dataloader = test_dataloader
+test_evaluator = dict(type='PixelOODMetric', score='energy')
+val_evaluator = test_evaluator

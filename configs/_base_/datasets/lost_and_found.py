@@ -1,0 +1,26 @@
+# LostAndFound test split, label ids converted as in the SMIYC kit: 1 free
+# road -> 0, 2..200 -> 1, 0 -> 255 (docs/benchmarks.md). NoKnown variant: set
+# test_dataloader.dataset.exclude_label_ids=[...] or ann_file=<frame list>.
+# Full-resolution, single-scale inference (as the released evaluation): the
+# test pipeline has no Resize. Labels reach the model as 0 inlier, 1 anomaly,
+# 255 ignore (LoadOODAnnotations converts raw values and checks them).
+dataset_type = 'LostAndFoundDataset'
+data_root = 'data/lost_and_found'
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadOODAnnotations'),
+    dict(type='PackSegInputs'),
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline))
+val_dataloader = test_dataloader
+test_evaluator = dict(type='PixelOODMetric', score='energy')
+val_evaluator = test_evaluator

@@ -1,0 +1,40 @@
+# SegmentMeIfYouCan ObstacleTrack (RoadObstacle21), public validation labels;
+# the road is the region of interest, all else 255 (docs/benchmarks.md).
+# Full-resolution, single-scale inference (as the released evaluation): the
+# test pipeline has no Resize. Labels reach the model as 0 inlier, 1 anomaly,
+# 255 ignore (LoadOODAnnotations converts raw values and checks them).
+dataset_type = 'SMIYCObstacleTrackDataset'
+data_root = 'data/smiyc/dataset_ObstacleTrack'
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadOODAnnotations'),
+    dict(type='PackSegInputs'),
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        pipeline=test_pipeline))
+val_dataloader = test_dataloader
+test_evaluator = dict(
+    type='PixelOODMetric', score='energy', component_metrics=True,
+    track='obstacle')
+val_evaluator = test_evaluator
+
+# Test images without public labels (every frame of the release), for the
+# submission exporter: no label loading.
+export_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
+export_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        with_labels=False,
+        pipeline=export_pipeline))

@@ -1,0 +1,180 @@
+"""One test run over several benchmarks, with one results table.
+
+mmengine's ``TestLoop`` evaluates one dataloader with one evaluator. Here each
+benchmark brings its own (dataloader, evaluator) pair, because datasets,
+label conventions and metric options (e.g. SMIYC component metrics) differ;
+the loop runs them in order, prefixes each metric with the benchmark's name
+(``fs_lost_and_found/AP``) and prints one table with a row per benchmark.
+"""
+import logging
+from typing import Dict, List, Sequence, Union
+
+import torch
+from mmengine.evaluator import Evaluator
+from mmengine.logging import print_log
+from mmengine.runner.amp import autocast
+from mmengine.runner.loops import BaseLoop
+from mmseg.registry import LOOPS
+from torch.utils.data import DataLoader
+
+
+def format_table(rows: Dict[str, Dict[str, float]], digits: int = 2) -> str:
+    """Plain-text table, one row per benchmark, one column per metric.
+
+    Args:
+        rows: Benchmark name -> {metric name: value}. A metric missing for a
+            benchmark is shown as ``-``.
+        digits: Decimals of float values.
+
+    Returns:
+        str: The table, lines joined by newlines.
+    """
+    columns: List[str] = []
+    for metrics in rows.values():
+        columns += [k for k in metrics if k not in columns]
+
+    def _cell(value) -> str:
+        if isinstance(value, float):
+            return f'{value:.{digits}f}'
+        return '-' if value is None else str(value)
+
+    table = [['benchmark'] + columns]
+    for name, metrics in rows.items():
+        table.append([name] + [_cell(metrics.get(c)) for c in columns])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines = [
+        ' | '.join(cell.ljust(w) for cell, w in zip(row, widths))
+        for row in table
+    ]
+    lines.insert(1, '-+-'.join('-' * w for w in widths))
+    return '\n'.join(lines)
+
+
+@LOOPS.register_module()
+class MultiDatasetTestLoop(BaseLoop):
+    """Evaluate one model on several benchmarks in a single test run.
+
+    Config (``test_cfg``)::
+
+        test_cfg = dict(
+            type='MultiDatasetTestLoop',
+            benchmarks=[
+                dict(name='fs_lost_and_found', dataloader=dict(...),
+                     evaluator=dict(type='PixelOODMetric')),
+                dict(name='road_anomaly', dataloader=..., evaluator=...),
+            ])
+
+    mmengine's Runner insists that ``test_dataloader`` and
+    ``test_evaluator`` are set whenever ``test_cfg`` is; this loop does not
+    use (nor build) them, so a config may point them at its first benchmark.
+    While a benchmark runs, ``self.dataloader`` is that benchmark's loader,
+    so the logger's progress (``[i/len]``) refers to it. Hooks see one test
+    epoch; ``after_test_epoch`` receives all prefixed metrics at once.
+
+    Args:
+        runner: The runner.
+        dataloader: The runner's ``test_dataloader`` (unused, see above).
+        evaluator: The runner's ``test_evaluator`` (unused, see above).
+        benchmarks: Dicts with ``name``, ``dataloader`` and ``evaluator``
+            (configs or built objects), run in this order.
+        fp16: Run the model under autocast.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, dict],
+                 evaluator: Union[Evaluator, dict, list],
+                 benchmarks: Sequence[dict] = (),
+                 fp16: bool = False) -> None:
+        self._runner = runner
+        if not benchmarks:
+            raise ValueError(
+                'MultiDatasetTestLoop needs benchmarks=[dict(name=..., '
+                'dataloader=..., evaluator=...), ...]; for a single dataset '
+                "use mmengine's TestLoop (test_cfg=dict(type='TestLoop')).")
+        names = [b.get('name') for b in benchmarks]
+        if None in names or len(set(names)) != len(names):
+            raise ValueError(
+                'MultiDatasetTestLoop: every benchmark needs a unique '
+                f'`name`, got {names}.')
+        for bench in benchmarks:
+            missing = {'dataloader', 'evaluator'} - set(bench)
+            if missing:
+                raise ValueError(
+                    f'MultiDatasetTestLoop: benchmark {bench["name"]!r} '
+                    f'lacks {sorted(missing)}.')
+        self.benchmarks = [dict(b) for b in benchmarks]
+        self.fp16 = fp16
+        # Set while a benchmark runs (hooks and the log processor read it).
+        self.dataloader = None
+        self.evaluator = None
+
+    def _build(self, bench: dict) -> None:
+        """Build a benchmark's dataloader and evaluator on first use."""
+        if isinstance(bench['dataloader'], dict):
+            seed_cfg = self.runner._randomness_cfg
+            bench['dataloader'] = self.runner.build_dataloader(
+                bench['dataloader'],
+                seed=self.runner.seed,
+                diff_rank_seed=seed_cfg.get('diff_rank_seed', False))
+        if isinstance(bench['evaluator'], (dict, list)):
+            bench['evaluator'] = self.runner.build_evaluator(
+                bench['evaluator'])
+        dataset = bench['dataloader'].dataset
+        if hasattr(dataset, 'metainfo'):
+            bench['evaluator'].dataset_meta = dataset.metainfo
+            self.runner.visualizer.dataset_meta = dataset.metainfo
+
+    def run(self) -> dict:
+        """Run every benchmark and return the prefixed metrics.
+
+        Returns:
+            dict: ``{'<benchmark>/<metric>': value}`` over all benchmarks.
+        """
+        self.runner.call_hook('before_test')
+        self.runner.call_hook('before_test_epoch')
+        self.runner.model.eval()
+        all_metrics: Dict[str, float] = {}
+        table: Dict[str, Dict[str, float]] = {}
+        for bench in self.benchmarks:
+            self._build(bench)
+            self.dataloader = bench['dataloader']
+            self.evaluator = bench['evaluator']
+            print_log(
+                f'Testing {bench["name"]} '
+                f'({len(self.dataloader.dataset)} images)',
+                logger='current')
+            for idx, data_batch in enumerate(self.dataloader):
+                self.run_iter(idx, data_batch)
+            metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+            table[bench['name']] = dict(metrics)
+            all_metrics.update({
+                f'{bench["name"]}/{key}': value
+                for key, value in metrics.items()
+            })
+        print_log(
+            'Results over all benchmarks:\n' + format_table(table),
+            logger='current',
+            level=logging.INFO)
+        self.runner.call_hook('after_test_epoch', metrics=all_metrics)
+        self.runner.call_hook('after_test')
+        return all_metrics
+
+    @torch.no_grad()
+    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
+        """Predict one batch and feed the current benchmark's evaluator.
+
+        Args:
+            idx: Batch index within the current benchmark.
+            data_batch: A batch from the current dataloader.
+        """
+        self.runner.call_hook(
+            'before_test_iter', batch_idx=idx, data_batch=data_batch)
+        with autocast(enabled=self.fp16):
+            outputs = self.runner.model.test_step(data_batch)
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+        self.runner.call_hook(
+            'after_test_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
