@@ -231,6 +231,11 @@ def build_coco_outlier_bank(coco_root: str,
     plan, skipped = plan_images(data, settings)
     num_images = len(data['images'])
     del data
+    if not plan and not osp.isfile(osp.join(out_dir, 'index.jsonl')):
+        raise RuntimeError(
+            f'no COCO image passed the filters ({dict(skipped)}) in '
+            f'{ann_file}: the bank {out_dir} would be empty; loosen '
+            '--min-image-side / --exclude-cat-ids')
     info = asdict(settings)
     info['excluded_category_ids'] = sorted(info['excluded_category_ids'])
     writer = OutlierBankWriter(out_dir, info=dict(info, source='coco'))

@@ -4,6 +4,7 @@ Masks are checked against rectangles written by hand: a COCO polygon with
 integer corners (x0, y0)-(x1, y1) covers rows y0..y1-1 and columns x0..x1-1
 (pycocotools' rasterisation convention), i.e. ``m[y0:y1, x0:x1]``.
 """
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -196,6 +197,9 @@ def test_bad_inputs(coco, tmp_path):
         build(str(bad), str(tmp_path / 'b2'))
     with pytest.raises(RuntimeError, match='empty'):
         build(root, str(tmp_path / 'b3'), excluded=(1, 3, 5, 16, 18, 44))
+    assert not osp.exists(tmp_path / 'b3')  # nothing half-made left behind
+    with pytest.raises(RuntimeError, match='empty'):  # empty after decoding
+        build(root, str(tmp_path / 'b4'), min_area=10**7)
 
 
 def test_command_line(coco, tmp_path):
@@ -208,7 +212,8 @@ def test_command_line(coco, tmp_path):
     assert run.returncode == 0, run.stderr
     assert 'bank entries: 2 (new 2, already there 0)' in run.stdout
     assert 'skipped (excluded_category): 2' in run.stdout
-    run = subprocess.run([sys.executable, tool, str(tmp_path / 'x'), out],
-                         capture_output=True, text=True)
-    assert run.returncode != 0
-    assert 'instances_train2017.json' in run.stderr
+    spec = importlib.util.spec_from_file_location('prepare_coco', tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit, match='instances_train2017.json'):
+        module.main([str(tmp_path / 'x'), out])
