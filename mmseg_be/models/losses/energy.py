@@ -17,7 +17,7 @@ autocast. See
 docs/method.md for the formulas.
 """
 import functools
-from typing import Callable, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -151,9 +151,85 @@ def _inlier_term(energy: Tensor, inlier: Tensor, m_in: float) -> Tensor:
     return penalty.sum() / inlier.sum().clamp(min=1)
 
 
-def _outlier_logits(logits: Tensor, outlier: Tensor) -> Tensor:
-    """The ``(K, C)`` logits of the K outlier pixels, at least float32."""
-    return logits.to(compute_dtype(logits)).permute(0, 2, 3, 1)[outlier]
+# Elements per CPU chunk (2 MiB of float32): small enough for the cache, so
+# the several passes of logsumexp and of its gradient read memory once.
+_CPU_CHUNK_ELEMENTS = 1 << 19
+
+
+def _row_chunks(logits: Tensor) -> Iterator[Tuple[int, slice]]:
+    """(image, row slice) pieces of ``(N, C, H, W)`` logits: whole tensor on
+    accelerators, cache-sized bands of rows on CPU."""
+    n, c, h, w = logits.shape
+    if logits.device.type != 'cpu':
+        rows = h
+    else:
+        rows = max(1, _CPU_CHUNK_ELEMENTS // max(1, c * w))
+    for b in range(n):
+        for top in range(0, h, rows):
+            yield b, slice(top, min(h, top + rows))
+
+
+class _EnergyAndOutlierSoftmax(torch.autograd.Function):
+    """Energies of all pixels and class probabilities of the outlier pixels.
+
+    One autograd node with a hand-written backward, because autograd's
+    version (logsumexp, then a boolean gather of the outlier logits) builds two
+    full-size gradient tensors and adds them; here the gradient is built in
+    one buffer: ``dE/df_c = -softmax(f / T)_c`` everywhere, plus the softmax
+    Jacobian at the K outlier pixels, added in place.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, outlier: Tensor,
+                temperature: float) -> Tuple[Tensor, Tensor]:
+        n, _, h, w = logits.shape
+        lse = logits.new_empty(n, h, w)
+        for b, rows in _row_chunks(logits):
+            piece = logits[b, :, rows]
+            if temperature != 1.0:
+                piece = piece / temperature
+            torch.logsumexp(piece, dim=0, out=lse[b, rows])
+        probs = logits.permute(0, 2, 3, 1)[outlier].softmax(dim=1)
+        ctx.save_for_backward(logits, lse, outlier, probs)
+        ctx.temperature = temperature
+        return -temperature * lse, probs
+
+    @staticmethod
+    def backward(ctx, grad_energy: Tensor, grad_probs: Tensor):
+        logits, lse, outlier, probs = ctx.saved_tensors
+        temperature = ctx.temperature
+        grad = torch.empty_like(logits)
+        for b, rows in _row_chunks(logits):
+            piece = logits[b, :, rows]
+            if temperature != 1.0:
+                piece = piece / temperature
+            out = grad[b, :, rows]
+            torch.sub(piece, lse[b, rows], out=out)
+            out.exp_().mul_(grad_energy[b, rows].neg())
+        if probs.numel():
+            dot = (grad_probs * probs).sum(dim=1, keepdim=True)
+            grad.permute(0, 2, 3, 1).index_put_(
+                outlier.nonzero(as_tuple=True), probs * (grad_probs - dot),
+                accumulate=True)
+        return grad, None, None
+
+
+def energy_and_outlier_probs(logits: Tensor, outlier: Tensor,
+                             temperature: float = 1.0
+                             ) -> Tuple[Tensor, Tensor]:
+    """Energies of all pixels and softmax of the outlier pixels' logits.
+
+    Args:
+        logits: ``(N, C, H, W)`` logits.
+        outlier: ``(N, H, W)`` boolean mask of the K outlier pixels.
+        temperature: Energy temperature T (the softmax uses T = 1).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(N, H, W)`` energies and ``(K, C)``
+        probabilities, in float32 (float64 for float64 logits).
+    """
+    return _EnergyAndOutlierSoftmax.apply(
+        logits.to(compute_dtype(logits)), outlier, float(temperature))
 
 
 def _combine(l_in: Tensor, l_out: Optional[Tensor], sparse: Optional[Tensor],
@@ -229,15 +305,14 @@ def balanced_energy_loss(logits: Tensor,
         raise ValueError(
             f'The class prior has {prior.numel()} entries but the logits have '
             f'{num_classes} classes; give a prior estimated for this model.')
-    energy = free_energy(logits, temperature)
     outlier = label == ood_index
     inlier = (label != ood_index) & (label != ignore_index)
+    energy, probs = energy_and_outlier_probs(logits, outlier, temperature)
     l_in = _inlier_term(energy, inlier, m_in)
-    if not bool(outlier.any()):
+    if not probs.shape[0]:
         return _combine(l_in, None, None, energy, variant, lambda_sparse,
                         lambda_smooth)
-    prior = prior.to(device=logits.device, dtype=compute_dtype(logits))
-    probs = _outlier_logits(logits, outlier).softmax(dim=1)
+    prior = prior.to(device=logits.device, dtype=probs.dtype)
     z1 = probs @ sharpen_prior(prior, gamma1)
     z2 = probs @ sharpen_prior(prior, gamma2)
     shifted = energy[outlier] - alpha * z1
