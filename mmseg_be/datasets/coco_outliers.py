@@ -14,7 +14,7 @@ import os.path as osp
 from collections import Counter
 from dataclasses import asdict, dataclass
 from multiprocessing import Pool
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np

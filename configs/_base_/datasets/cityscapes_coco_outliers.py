@@ -7,7 +7,8 @@
 # appends 10% as many outlier samples as Cityscapes images: 0.1 / 1.1).
 # Pasting happens before the geometric transforms, as in the release.
 # Leaves inherit this file beside an mmseg:: model base and must import the
-# plugin: custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
+# plugin:
+#   custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 # Names are prefixed (cityscapes_*, outlier_*) so this base combines with the
 # benchmark bases, which define data_root / dataset_type themselves.
 cityscapes_root = 'data/cityscapes/'

@@ -25,7 +25,7 @@ import os
 import os.path as osp
 import tempfile
 import warnings
-from typing import Dict, Iterable, Optional, Set, Tuple
+from typing import Dict, Iterator, Optional, Set, Tuple
 
 import cv2
 import numpy as np
@@ -307,6 +307,6 @@ class OutlierBank:
             img = img[..., ::-1]
         return np.ascontiguousarray(img), mask, meta
 
-    def __iter__(self) -> Iterable[Tuple[np.ndarray, np.ndarray, dict]]:
+    def __iter__(self) -> Iterator[Tuple[np.ndarray, np.ndarray, dict]]:
         for i in range(len(self)):
             yield self.load(i)
