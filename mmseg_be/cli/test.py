@@ -1,14 +1,27 @@
 """Test (and evaluate) a checkpoint: MMSeg's tools/test.py with mmseg_be.
 
-Usage: ``python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
-[--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]``; several
+Usage: ``python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
+[--show-dir DIR] [--out DIR --method NAME --dataset-name AnomalyTrack-all]
+[--figures DIR] [--cfg-options k=v ...] [--launcher pytorch]``; several
 processes through ``tools/dist_test.sh CONFIG CHECKPOINT NPROC``.
+
+- ``--show-dir``: one anomaly heat-map picture per test image
+  (:class:`~mmseg_be.visualization.AnomalyVisualizer`).
+- ``--out``: a benchmark submission written while the test runs
+  (:class:`~mmseg_be.export.SubmissionExportHook`; SMIYC by default).
+- ``--figures``: ROC/PR figures per benchmark and a metrics summary
+  (Markdown, CSV, JSON) after the test.
 """
 import argparse
+import os.path as osp
 from typing import List, Optional
 
 import mmseg_be  # noqa: F401  (registers the package before configs load)
+import mmseg_be.export  # noqa: F401  (hooks, until mmseg_be imports it)
+import mmseg_be.visualization  # noqa: F401  (the anomaly visualizer)
 from mmseg_be.cli.common import add_common_args, load_config
+from mmseg_be.export.cli import (add_mapping_args, add_score_args,
+                                 mapping_from_args)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -20,15 +33,35 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out',
-        help='directory for the predictions written by the evaluator '
-        '(output_dir of every test evaluator that accepts one)')
+        help='write a benchmark submission of the test images into this '
+        'folder (SMIYC HDF5 by default, see --export-format)')
+    parser.add_argument('--method', help='method name of the submission '
+                        '(default: the config file name)')
+    parser.add_argument('--export-format', choices=['smiyc', 'fishyscapes'],
+                        default='smiyc')
+    parser.add_argument('--dataset-name',
+                        help='SMIYC dataset folder, e.g. AnomalyTrack-all')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="replace another method's submission in --out")
+    add_score_args(parser)
+    add_mapping_args(parser)
     parser.add_argument(
         '--show', action='store_true', help='show the painted predictions')
     parser.add_argument(
         '--show-dir',
-        help='save a painted prediction for EVERY test image in this '
+        help='save an anomaly heat map for EVERY test image in this '
         'directory (relative paths land under the run\'s timestamped '
         'work dir)')
+    parser.add_argument('--heat-range', type=float, nargs=2,
+                        metavar=('VMIN', 'VMAX'),
+                        help='fixed colour range of the heat maps (default: '
+                        'each image to its 1st-99th score percentiles)')
+    parser.add_argument('--draw-seg', action='store_true',
+                        help='add the predicted segmentation to the heat maps')
+    parser.add_argument(
+        '--figures',
+        help='write ROC/PR figures per benchmark and metrics_summary.'
+        '{md,csv,json} into this directory')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of --show')
     parser.add_argument(
@@ -50,8 +83,40 @@ def _enable_visualization(cfg, args: argparse.Namespace) -> None:
     if args.show:
         hook['show'] = True
         hook['wait_time'] = args.wait_time
+    vis = cfg.get('visualizer') or {}
+    # Keep the config's name and backends; draw heat maps instead of masks.
+    if vis.get('type') in (None, 'SegLocalVisualizer', 'AnomalyVisualizer'):
+        vis['type'] = 'AnomalyVisualizer'
+        vis['score'] = args.score
+        vis['score_cfg'] = dict(args.score_options or {})
+        vis['draw_seg'] = args.draw_seg
+        if args.heat_range:
+            vis['vmin'], vis['vmax'] = args.heat_range
+    vis.setdefault('vis_backends', [dict(type='LocalVisBackend')])
     if args.show_dir:
-        cfg.visualizer['save_dir'] = args.show_dir
+        vis['save_dir'] = args.show_dir
+    cfg.visualizer = vis
+
+
+def _add_export_hook(cfg, args: argparse.Namespace) -> None:
+    if cfg.get('test_cfg', {}).get('type') == 'MultiDatasetTestLoop':
+        raise ValueError(
+            '--out writes one benchmark\'s submission; this config tests '
+            'several (MultiDatasetTestLoop). Use the benchmark\'s own config '
+            '(e.g. configs/_base_/datasets/smiyc_anomaly_track.py based).')
+    mapping = mapping_from_args(args)
+    hook = dict(
+        type='SubmissionExportHook',
+        out_dir=args.out,
+        method=args.method or osp.splitext(osp.basename(args.config))[0],
+        format=args.export_format,
+        dataset=args.dataset_name,
+        score=args.score,
+        score_cfg=dict(args.score_options or {}),
+        mapping=mapping.to_dict() if mapping is not None else None,
+        calib_frames=args.calib_frames,
+        overwrite=args.overwrite)
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [hook]
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -67,13 +132,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
-        evaluators = cfg.test_evaluator
-        for evaluator in (evaluators if isinstance(evaluators, list) else
-                          [evaluators]):
-            evaluator['output_dir'] = args.out
-            evaluator['keep_results'] = True
+        _add_export_hook(cfg, args)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.figures:
+        from mmseg_be.visualization.report import write_test_report
+        method = args.method or osp.splitext(osp.basename(args.config))[0]
+        written = write_test_report(runner, metrics, args.figures, method)
+        runner.logger.info('Figures and summaries: ' + ', '.join(written))
 
 
 if __name__ == '__main__':

@@ -8,13 +8,13 @@ from .anomaly_visualizer import (AnomalyVisualizer, anomaly_panels,
 from .colormap import (COLORMAPS, apply_colormap, colormap_lut, draw_colorbar,
                        draw_outline, normalize_scores, overlay, score_range,
                        stack_panels)
-from .figures import curve_from_arrays, plot_roc_pr, write_figures
+from .figures import curve_from_result, plot_roc_pr, write_figures
 from .summary import to_markdown, write_summary
 
 __all__ = [
     'AnomalyVisualizer', 'anomaly_panels', 'paint_segmentation', 'COLORMAPS',
     'apply_colormap', 'colormap_lut', 'draw_colorbar', 'draw_outline',
     'normalize_scores', 'overlay', 'score_range', 'stack_panels',
-    'curve_from_arrays', 'plot_roc_pr', 'write_figures', 'to_markdown',
+    'curve_from_result', 'plot_roc_pr', 'write_figures', 'to_markdown',
     'write_summary'
 ]

@@ -146,8 +146,15 @@ def draw_outline(image: np.ndarray,
     return out
 
 
-def _format_tick(value: float) -> str:
-    return f'{value:.3g}'
+def _format_tick(value: float, step: float) -> str:
+    # Enough decimals that neighbouring ticks read differently.
+    if step > 0 and np.isfinite(step):
+        decimals = int(max(0, min(6, 1 - np.floor(np.log10(step)))))
+    else:
+        decimals = 2
+    if abs(value) >= 1e4 or (value != 0 and abs(value) < 10**-decimals):
+        return f'{value:.2e}'
+    return f'{value:.{decimals}f}'
 
 
 def draw_colorbar(height: int,
@@ -175,6 +182,7 @@ def draw_colorbar(height: int,
     canvas[:, :bar_w] = colormap_lut(cmap)[np.round(ramp * 255).astype(
         np.intp)].repeat(bar_w, axis=1)
     font_scale = min(0.4, max(0.25, height / 600))
+    step = (vmax - vmin) / max(1, num_ticks - 1)
     for k in range(num_ticks):
         frac = k / max(1, num_ticks - 1)
         y = int(round((1.0 - frac) * (height - 1)))
@@ -182,7 +190,7 @@ def draw_colorbar(height: int,
         canvas[y, bar_w:bar_w + 3] = 0
         # Keep the label inside the canvas at the top and bottom ends.
         text_y = min(max(y + 4, 9), height - 2)
-        cv2.putText(canvas, _format_tick(value), (bar_w + 4, text_y),
+        cv2.putText(canvas, _format_tick(value, step), (bar_w + 4, text_y),
                     cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1,
                     cv2.LINE_AA)
     return canvas

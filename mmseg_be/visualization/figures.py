@@ -1,9 +1,11 @@
 """ROC and precision-recall figures, one PNG per benchmark (matplotlib Agg).
 
 A curve is a mapping with the arrays ``fpr``, ``tpr`` (ROC), ``precision``,
-``recall`` (PR) and the scalars ``AUROC``, ``AP``, ``FPR95`` (fractions in
-[0, 1] or percentages; they are shown as percentages), as produced by
-:func:`curves_from_metric`. Several curves per figure compare methods.
+``recall`` (PR), all fractions, and optionally the scalars ``AUROC``, ``AP``,
+``FPR95`` in percent (as MMSeg metrics report them) for the legend;
+:func:`curve_from_result` builds one from
+:meth:`mmseg_be.evaluation.PixelOODAccumulator.compute`'s result. Several
+curves per figure compare methods.
 """
 import os
 import os.path as osp
@@ -15,15 +17,9 @@ import numpy as np
 CURVE_KEYS = ('fpr', 'tpr', 'precision', 'recall')
 
 
-def _percent(value: float) -> float:
-    # The evaluator reports percentages; curve dicts built by hand may hold
-    # fractions. Values <= 1 are taken as fractions.
-    return 100.0 * value if value <= 1.0 else value
-
-
 def legend_label(name: str, curve: Mapping[str, Any]) -> str:
-    """``'name (AUROC 98.1, AP 55.2, FPR95 4.8)'`` from a curve's metrics."""
-    parts = [f'{key} {_percent(float(curve[key])):.2f}'
+    """``'name (AUROC 98.10, AP 55.20, FPR95 4.80)'`` (values in percent)."""
+    parts = [f'{key} {float(curve[key]):.2f}'
              for key in ('AUROC', 'AP', 'FPR95') if curve.get(key) is not None]
     return f'{name} ({", ".join(parts)})' if parts else name
 
@@ -106,14 +102,23 @@ def write_figures(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
     }
 
 
-def curve_from_arrays(fpr: np.ndarray, tpr: np.ndarray,
-                      precision: np.ndarray, recall: np.ndarray,
-                      metrics: Optional[Mapping[str, float]] = None
-                      ) -> Dict[str, Any]:
-    """Bundle curve arrays and metrics into the mapping the plots take."""
-    curve: Dict[str, Any] = dict(fpr=np.asarray(fpr), tpr=np.asarray(tpr),
-                                 precision=np.asarray(precision),
-                                 recall=np.asarray(recall))
-    for key, value in (metrics or {}).items():
-        curve[key] = value
-    return curve
+def curve_from_result(result: Mapping[str, Any]) -> Dict[str, Any]:
+    """The plot mapping of an accumulator result (metrics as fractions).
+
+    Args:
+        result: ``PixelOODAccumulator.compute()`` output: ``roc_curve``
+            (``fpr``, ``tpr``), ``pr_curve`` (``recall``, ``precision``) and
+            ``AUROC``/``AP``/``FPR95`` as fractions.
+
+    Returns:
+        dict: Curve arrays plus the metrics in percent.
+    """
+    if result.get('roc_curve') is None or result.get('pr_curve') is None:
+        raise ValueError('The result has no curves (no anomaly or no inlier '
+                         'pixels were evaluated).')
+    roc, pr = result['roc_curve'], result['pr_curve']
+    return dict(fpr=np.asarray(roc['fpr']), tpr=np.asarray(roc['tpr']),
+                precision=np.asarray(pr['precision']),
+                recall=np.asarray(pr['recall']),
+                **{k: 100.0 * float(result[k])
+                   for k in ('AUROC', 'AP', 'FPR95') if k in result})

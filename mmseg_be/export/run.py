@@ -1,0 +1,117 @@
+"""The logic behind ``tools/export.py``: images in, a submission out."""
+import logging
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+from mmengine.logging import print_log
+
+from .fishyscapes import FishyscapesExporter
+from .inference import unreadable_reason
+from .mapping import ScoreMapping
+from .scores import scores_from_sample
+from .smiyc import SMIYCExporter
+
+
+@dataclass
+class ExportReport:
+    """Frames written, skipped as already exported, and failed."""
+    written: List[str] = field(default_factory=list)
+    resumed: List[str] = field(default_factory=list)
+    failed: List[Tuple[str, str]] = field(default_factory=list)
+
+
+def frame_id_from_path(path: str, strip_suffix: str = '') -> str:
+    """Stem of an image file minus an optional suffix (``_leftImg8bit``)."""
+    stem = osp.splitext(osp.basename(path))[0]
+    if strip_suffix and stem.endswith(strip_suffix):
+        stem = stem[:-len(strip_suffix)]
+    return stem
+
+
+def export_images(model,
+                  images: Sequence[str],
+                  out_dir: str,
+                  method: str,
+                  format: str = 'smiyc',
+                  dataset: Optional[str] = None,
+                  score: str = 'energy',
+                  score_cfg: Optional[dict] = None,
+                  mapping: Optional[ScoreMapping] = None,
+                  calib_frames: int = 8,
+                  fishyscapes_size: Optional[Tuple[int, int]] = (1024, 2048),
+                  strip_suffix: str = '',
+                  overwrite: bool = False,
+                  max_queue: int = 8,
+                  progress: bool = True) -> ExportReport:
+    """Run a model over image files and write a submission.
+
+    Frames already exported (valid final file) are skipped before inference,
+    unreadable images are skipped and listed in the report; writing runs in
+    a background thread and its errors are raised here.
+
+    Args:
+        model: A segmentor from :func:`~mmseg_be.export.inference.load_model`.
+        images: Image files; frame ids are their stems.
+        out_dir: Submission root.
+        method: Method name.
+        format: ``'smiyc'`` or ``'fishyscapes'``.
+        dataset: SMIYC dataset folder name (e.g. ``'AnomalyTrack-all'``).
+        score: Score name of :mod:`mmseg_be.scoring`.
+        score_cfg: Extra keyword arguments of the score.
+        mapping: SMIYC score mapping; None calibrates on the first frames.
+        calib_frames: Frames that calibrate the SMIYC mapping.
+        fishyscapes_size: Size of the Fishyscapes maps (None: input size).
+        strip_suffix: Removed from the end of file stems to form frame ids.
+        overwrite: Replace another method's export instead of refusing.
+        max_queue: Frames that may wait for the writer.
+        progress: Show a tqdm progress bar.
+
+    Returns:
+        ExportReport: What happened to every image.
+    """
+    from mmseg.apis import inference_model
+    from tqdm import tqdm
+
+    if format == 'smiyc':
+        if not dataset:
+            raise ValueError('A SMIYC export needs --dataset-name, e.g. '
+                             'AnomalyTrack-all or ObstacleTrack-all.')
+        exporter = SMIYCExporter(out_dir, method, dataset, score, mapping,
+                                 calib_frames, overwrite=overwrite,
+                                 max_queue=max_queue)
+    elif format == 'fishyscapes':
+        exporter = FishyscapesExporter(out_dir, method, score,
+                                       fishyscapes_size, overwrite,
+                                       max_queue)
+    else:
+        raise ValueError(f'Unknown format {format!r}; use smiyc or '
+                         f'fishyscapes.')
+    ids = [frame_id_from_path(p, strip_suffix) for p in images]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f'Several images share the frame ids {duplicates[:5]}'
+                         f'; frame ids are file stems and must be unique.')
+    report = ExportReport()
+    with exporter:
+        for path, frame_id in tqdm(list(zip(images, ids)), desc='export',
+                                   disable=not progress):
+            if not overwrite and exporter.frame_done(frame_id):
+                report.resumed.append(frame_id)
+                exporter.num_skipped += 1
+                continue
+            reason = unreadable_reason(path)
+            if reason is not None:
+                report.failed.append((path, reason))
+                continue
+            result = inference_model(model, path)
+            scores = scores_from_sample(result, score, score_cfg)
+            if format == 'smiyc':
+                exporter.add(frame_id, scores)
+            else:
+                exporter.add(frame_id, scores, result.pred_sem_seg.data[0])
+            report.written.append(frame_id)
+    for path, reason in report.failed:
+        print_log(f'Skipped unreadable image {path}: {reason}',
+                  logger='current', level=logging.WARNING)
+    return report

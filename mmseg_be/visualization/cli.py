@@ -1,0 +1,91 @@
+"""``tools/visualize.py``: anomaly heat maps of image files.
+
+Usage::
+
+    python tools/visualize.py CONFIG CHECKPOINT IMAGES --out-dir DIR
+        [--score energy] [--norm image|dataset|fixed] [--vmin V --vmax V]
+        [--cmap inferno] [--draw-seg] [--save-scores] [--device cpu]
+
+``IMAGES`` is an image file, a folder (searched recursively) or a quoted
+glob. One ``{stem}.png`` per image (input | heat map | [segmentation] |
+colour bar), and ``{stem}.npy`` raw float32 scores with ``--save-scores``.
+Exit status 1 when some images could not be read (they are listed).
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+from mmengine.config import DictAction
+
+from .colormap import COLORMAPS
+from .inference import NORMALIZATIONS
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Draw anomaly heat maps of images with a checkpoint.')
+    parser.add_argument('config', help='config file (a path, or relative to '
+                        "the project's configs/ folder)")
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('images', help='an image file, a folder or a glob')
+    parser.add_argument('--out-dir', required=True, help='output folder')
+    parser.add_argument('--score', default='energy',
+                        help='anomaly score name of mmseg_be.scoring')
+    parser.add_argument('--score-options', nargs='+', action=DictAction,
+                        help='extra score arguments, e.g. temperature=2')
+    parser.add_argument('--norm', choices=NORMALIZATIONS, default='image',
+                        help='colour range: per image, one for all images '
+                        '(two passes), or fixed by --vmin/--vmax')
+    parser.add_argument('--vmin', type=float, help='fixed range start')
+    parser.add_argument('--vmax', type=float, help='fixed range end')
+    parser.add_argument('--percentiles', type=float, nargs=2,
+                        default=[1.0, 99.0], metavar=('LOW', 'HIGH'),
+                        help='percentiles of the image/dataset range')
+    parser.add_argument('--cmap', choices=COLORMAPS, default='inferno')
+    parser.add_argument('--draw-seg', action='store_true',
+                        help='add the predicted segmentation panel')
+    parser.add_argument('--save-scores', action='store_true',
+                        help='also save the raw scores as .npy')
+    parser.add_argument('--device', default=None,
+                        help='torch device (default: cuda:0 if available)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, key=value')
+    parser.add_argument('--no-progress', action='store_true')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import torch
+
+    import mmseg_be  # noqa: F401  (registers the package)
+    from mmseg_be.export.inference import load_model
+    from .inference import collect_images, visualize_images
+
+    args = parse_args(argv)
+    if args.norm == 'fixed' and (args.vmin is None or args.vmax is None):
+        print('error: --norm fixed needs --vmin and --vmax', file=sys.stderr)
+        return 2
+    device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
+    try:
+        images = collect_images(args.images)
+        model = load_model(args.config, args.checkpoint, device,
+                           args.cfg_options)
+    except (FileNotFoundError, ValueError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    report = visualize_images(
+        model, images, args.out_dir, args.score,
+        dict(args.score_options or {}), args.norm, args.vmin, args.vmax,
+        tuple(args.percentiles), args.cmap, args.draw_seg, args.save_scores,
+        progress=not args.no_progress)
+    extra = (f', range [{report.value_range[0]:.4g}, '
+             f'{report.value_range[1]:.4g}]' if report.value_range else '')
+    print(f'{len(report.written)} heat maps written to {args.out_dir}'
+          f'{extra}; {len(report.score_files)} score maps; '
+          f'{len(report.failed)} images skipped')
+    if report.failed:
+        print('Unreadable images (skipped):', file=sys.stderr)
+        for path, reason in report.failed:
+            print(f'  {path}: {reason}', file=sys.stderr)
+        return 1
+    return 0
