@@ -18,40 +18,12 @@ The functions below compute the same terms chunk by chunk in the same float
 operations and feed them to :class:`StreamingPairwiseSum`, which adds them in
 numpy's order; the results are therefore bit-identical.
 """
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ._pairwise import StreamingPairwiseSum
-from ._tables import Table, table_len, table_total, union_chunks_desc
-
-_Rows = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _rows_with_change(neg: Table, pos: Table, chunk: int) -> Iterator[_Rows]:
-    """Union rows (descending) plus whether each row's counts differ from
-    the next row's (True for the last row)."""
-    prev = None
-    for values, p, q in union_chunks_desc(neg, pos, chunk):
-        if prev is not None:
-            pv, pp, pq = prev
-            change = ((pp != np.append(pp[1:], p[0]))
-                      | (pq != np.append(pq[1:], q[0])))
-            yield pv, pp, pq, change
-        prev = (values, p, q)
-    pv, pp, pq = prev
-    change = np.append((pp[1:] != pp[:-1]) | (pq[1:] != pq[:-1]), True)
-    yield pv, pp, pq, change
-
-
-def _kept(change: np.ndarray, j0: int, n: int) -> np.ndarray:
-    if n <= 2:
-        return np.ones(len(change), bool)
-    kept = change.copy()
-    if j0 == 0:
-        kept[0] = True
-    return kept
-
+from ._tables import Table, count_union, table_total, union_chunks_desc
 
 def empty_result(neg: Optional[Table], pos: Optional[Table],
                  tprs: Sequence[float], pebal_compat: bool) -> Dict[str, Any]:
@@ -70,8 +42,14 @@ def empty_result(neg: Optional[Table], pos: Optional[Table],
 
 def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
                         pebal_compat: bool = False, curve_points: int = 1000,
-                        chunk_rows: int = 1 << 18) -> Dict[str, Any]:
+                        chunk_rows: int = 1 << 16) -> Dict[str, Any]:
     """Metrics from the final inlier and anomaly tables (both non-empty).
+
+    One pass over the distinct values, highest first. The AP terms go to a
+    streaming numpy-order sum (their count, the number of distinct values,
+    is known beforehand); the ROC points that ``drop_intermediate`` keeps are
+    collected (about two per run of anomaly pixels in score order) and
+    integrated at the end.
 
     Args:
         neg: Inlier table.
@@ -88,84 +66,89 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
     n_neg = table_total(neg)
     total_p = np.float64(n_pos)
     total_n = np.float64(n_neg)
-    # pass 1: the number of distinct thresholds and of ROC points kept by
-    # drop_intermediate fix the shape of both summation trees
-    n = 0
-    n_kept = 0
-    for _, _, _, change in _rows_with_change(neg, pos, chunk_rows):
-        n_kept += int(np.count_nonzero(change)) + (n == 0 and not change[0])
-        n += len(change)
-    if n <= 2:
-        n_kept = n
+    n = count_union(neg, pos)
     ap_sum = StreamingPairwiseSum(n)
-    auc_sum = StreamingPairwiseSum(n_kept)
-
     fpr_at = {t: (0.0 if t <= 0 else None) for t in tprs}
-    tp_carry = fp_carry = 0
     recall_carry = 0.0
-    roc_prev = (0.0, 0.0)
-    kept_done = 0
+    last_tp = last_fp = 0.0
+    # the last row of a chunk is decided once the next row is known
+    pending: Optional[Tuple[int, int, float, float]] = None
+    roc_x: List[np.ndarray] = [np.zeros(1)]
+    roc_y: List[np.ndarray] = [np.zeros(1)]
     best_f1, best_thr = -1.0, None
     pebal_best: Optional[Tuple[float, float]] = None
     pebal_open = pebal_compat
-    bucket_prev = -1
-    scale = curve_points / 2.0
+    bucket_done = 0
+    half_points = curve_points / 2.0
     curve: List[Tuple[np.ndarray, ...]] = []
     j0 = 0
-    for values, p, q, change in _rows_with_change(neg, pos, chunk_rows):
+    for values, tps, fps in union_chunks_desc(neg, pos, chunk_rows):
         k = len(values)
-        tps_i = np.cumsum(p, dtype=np.uint64) + np.uint64(tp_carry)
-        fps_i = np.cumsum(q, dtype=np.uint64) + np.uint64(fp_carry)
-        tp_carry, fp_carry = int(tps_i[-1]), int(fps_i[-1])
-        tps = tps_i.astype(np.float64)
-        fps = fps_i.astype(np.float64)
-        del tps_i, fps_i
+        dp = np.diff(tps, prepend=last_tp)
+        dq = np.diff(fps, prepend=last_fp)
+        last_tp, last_fp = tps[-1], fps[-1]
         recall = tps / total_p
-        precision = tps / (tps + fps)
+        fpr = fps / total_n
+        ps = tps + fps
+        precision = tps / ps
         # AP terms, indexed in scikit-learn's (ascending score) order
         prev_recall = np.concatenate(([recall_carry], recall[:-1]))
         terms = (prev_recall - recall) * precision
         ap_sum.add(n - j0 - k, terms[::-1].copy())
         recall_carry = float(recall[-1])
         del prev_recall, terms
-        # ROC trapezoid over the points drop_intermediate keeps
-        kept = _kept(change, j0, n)
-        fpr_k = fps[kept] / total_n
-        tpr_k = tps[kept] / total_p
-        if len(fpr_k):
-            fx = np.concatenate(([roc_prev[0]], fpr_k))
-            ty = np.concatenate(([roc_prev[1]], tpr_k))
-            auc_sum.add(kept_done, (fx[1:] - fx[:-1]) * (ty[1:] + ty[:-1])
-                        / 2.0)
-            kept_done += len(fpr_k)
-            roc_prev = (float(fx[-1]), float(ty[-1]))
+        # ROC points kept by drop_intermediate (counts differ from the next)
+        if pending is not None:
+            if n <= 2 or pending[0] == 0 or (pending[1], pending[2]) != (
+                    dp[0], dq[0]):
+                roc_x.append(np.array([pending[3]]))
+                roc_y.append(np.array([pending[4]]))
+        kept = (dp[1:] != dp[:-1]) | (dq[1:] != dq[:-1])
+        if j0 == 0 and len(kept):
+            kept[0] = True
+        if n <= 2:
+            kept[:] = True
+        roc_x.append(fpr[:-1][kept])
+        roc_y.append(recall[:-1][kept])
+        pending = (j0 + k - 1, float(dp[-1]), float(dq[-1]), float(fpr[-1]),
+                   float(recall[-1]))
+        del dp, dq, kept
         # FPR at the first threshold reaching each TPR
         for t in tprs:
-            if fpr_at[t] is None:
-                hit = recall >= t
-                if hit.any():
-                    fpr_at[t] = float(fps[int(np.argmax(hit))] / total_n)
+            if fpr_at[t] is None and recall[-1] >= t:
+                fpr_at[t] = float(fpr[int(np.argmax(recall >= t))])
         if pebal_open:
             pebal_best, pebal_open = _pebal_step(recall, fps, tps, total_p,
                                                  total_n, pebal_best)
-        f1 = 2.0 * tps / (total_p + tps + fps)
-        i = int(np.argmax(f1))
-        if f1[i] > best_f1:
-            best_f1, best_thr = float(f1[i]), values[i].item()
-        fpr = fps / total_n
-        bucket = np.floor((fpr + recall) * scale).astype(np.int64)
-        keep = bucket != np.concatenate(([bucket_prev], bucket[:-1]))
-        bucket_prev = int(bucket[-1])
-        if j0 + k == n:
-            keep[-1] = True
-        curve.append((fpr[keep], recall[keep], precision[keep],
-                      values[keep].astype(np.float64)))
+        # F1 = 2 tp / (tp + fp + P): maximise tp / (tp + fp + P)
+        half_f1 = tps / (ps + total_p)
+        i = int(np.argmax(half_f1))
+        if 2.0 * half_f1[i] > best_f1:
+            best_f1, best_thr = float(2.0 * half_f1[i]), values[i].item()
+        # thinned curves: first row reaching each arc-length step
+        arc = fpr + recall
+        top = int(arc[-1] * half_points)
+        if top > bucket_done or j0 + k == n:
+            steps = np.arange(bucket_done + 1, top + 1) / half_points
+            rows = np.unique(np.searchsorted(arc, steps, 'left'))
+            rows = rows[rows < k]
+            if j0 + k == n and (not len(rows) or rows[-1] != k - 1):
+                rows = np.append(rows, k - 1)
+            curve.append((fpr[rows], recall[rows], precision[rows],
+                          values[rows].astype(np.float64)))
+            bucket_done = top
         j0 += k
-
+    # the last row is always kept
+    roc_x.append(np.array([pending[3]]))
+    roc_y.append(np.array([pending[4]]))
+    fx = np.concatenate(roc_x)
+    ty = np.concatenate(roc_y)
+    del roc_x, roc_y
+    auroc = float(1 * np.sum((fx[1:] - fx[:-1]) * (ty[1:] + ty[:-1]) / 2.0))
     fpr_c, tpr_c, prec_c, thr_c = (np.concatenate(parts)
                                    for parts in zip(*curve))
     result = dict(
-        AUROC=float(1 * auc_sum.total()),
+        AUROC=auroc,
         AP=float(max(0.0, -ap_sum.total())),
         FPR95=fpr_at[0.95],
         fpr_at_tpr={t: (float('nan') if v is None else v)

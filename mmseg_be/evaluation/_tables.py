@@ -1,12 +1,16 @@
 """Run-length tables of scores: sorted distinct values with their counts.
 
-A table is ``(values, counts)``: ``values`` strictly increasing in the score
-dtype, ``counts`` the number of pixels holding each value, or ``None`` when
-every count is 1 (continuous scores: the table then costs only the values).
-One table is kept per class (inlier, anomaly). All functions work in chunks so
+A table is ``(values, counts)``: either ``values`` strictly increasing in the
+score dtype with ``counts`` the number of pixels holding each value, or
+``counts=None`` and ``values`` a sorted array that may repeat a value (a sorted
+multiset, one entry per pixel). The second form is used while most values are
+distinct (continuous scores): it costs 4 bytes per float32 pixel instead of 8
+and merges with numpy's vectorised sort; a table turns into the first form
+once fewer than half of its entries are distinct, so memory stays within
+twice the number of distinct values. One table is kept per class. All functions work in chunks so
 that no index array as long as the table is ever allocated.
 """
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -79,10 +83,50 @@ def run_length(sorted_values: np.ndarray,
     return out_v, out_c
 
 
+def _n_distinct(sorted_values: np.ndarray) -> int:
+    n = len(sorted_values)
+    runs = 1 if n else 0
+    for lo in range(0, max(n - 1, 0), CHUNK):
+        hi = min(n - 1, lo + CHUNK)
+        runs += int(np.count_nonzero(
+            sorted_values[lo + 1:hi + 1] != sorted_values[lo:hi]))
+    return runs
+
+
+def _compact_form(sorted_values: np.ndarray) -> Table:
+    """Multiset form while mostly distinct, run-length form otherwise."""
+    if 2 * _n_distinct(sorted_values) >= len(sorted_values):
+        return sorted_values, None
+    return run_length(sorted_values)
+
+
 def table_from_scores(scores: np.ndarray) -> Table:
-    """Sort one image's scores of one class and run-length encode them."""
-    values = np.sort(scores, kind='quicksort')
-    return run_length(values)
+    """Sort one image's scores of one class into a table."""
+    return _compact_form(np.sort(scores, kind='quicksort'))
+
+
+def _order_keys(values: np.ndarray) -> Optional[np.ndarray]:
+    """Order-preserving uint32 keys of 32-bit-or-less scores, else None."""
+    kind = values.dtype.kind
+    if values.dtype.itemsize > 4:
+        return None
+    if kind == 'f':
+        bits = (values.astype(np.float32) + np.float32(0)).view(np.uint32)
+        sign = (bits >> np.uint32(31)).astype(bool)
+        return np.where(sign, ~bits, bits | np.uint32(1 << 31))
+    if kind == 'i':
+        return values.astype(np.int32).view(np.uint32) ^ np.uint32(1 << 31)
+    return values.astype(np.uint32)
+
+
+def _values_of_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if dtype.kind == 'f':
+        top = (keys >> np.uint32(31)).astype(bool)
+        bits = np.where(top, keys ^ np.uint32(1 << 31), ~keys)
+        return bits.view(np.float32).astype(dtype)
+    if dtype.kind == 'i':
+        return (keys ^ np.uint32(1 << 31)).view(np.int32).astype(dtype)
+    return keys.astype(dtype)
 
 
 def merge_tables(tables: Sequence[Table]) -> Table:
@@ -92,14 +136,30 @@ def merge_tables(tables: Sequence[Table]) -> Table:
         raise ValueError('merge_tables needs at least one non-empty table')
     if len(tables) == 1:
         return tables[0]
-    values = np.concatenate([t[0] for t in tables])
+    dtype = tables[0][0].dtype
     if all(t[1] is None for t in tables):
+        values = np.concatenate([t[0] for t in tables])
         values.sort(kind='quicksort')
-        return run_length(values)
+        return _compact_form(values)
     total = sum(table_total(t) for t in tables)
-    cdtype = _count_dtype(total)
+    keys = [_order_keys(t[0]) for t in tables]
+    if keys[0] is not None and total <= np.iinfo(np.uint32).max:
+        # pack (key, count) in one uint64 and let numpy's vectorised sort
+        # order the pairs; counts of equal keys are summed afterwards
+        packed = np.concatenate([
+            (k.astype(np.uint64) << np.uint64(32))
+            | (np.uint64(1) if c is None else c.astype(np.uint64))
+            for k, (_, c) in zip(keys, tables)])
+        del keys
+        packed.sort(kind='quicksort')
+        key_part = (packed >> np.uint64(32)).astype(np.uint32)
+        counts = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        del packed
+        key_part, counts = run_length(key_part, counts)
+        return _values_of_keys(key_part, dtype), counts.astype(np.uint32)
+    values = np.concatenate([t[0] for t in tables])
     counts = np.concatenate([
-        np.ones(len(v), cdtype) if c is None else c.astype(cdtype, copy=False)
+        np.ones(len(v), np.uint64) if c is None else c.astype(np.uint64)
         for v, c in tables])
     # concatenated sorted runs: the stable (merge-based) sort is near linear
     order = np.argsort(values, kind='stable')
@@ -112,16 +172,18 @@ def merge_tables(tables: Sequence[Table]) -> Table:
 def union_chunks_desc(neg: Table, pos: Table, chunk: int = 1 << 20
                       ) -> Iterator[Tuple[np.ndarray, np.ndarray,
                                           np.ndarray]]:
-    """Walk the union of two tables from the highest value down.
+    """Walk the distinct values of both tables from the highest down.
 
     Yields:
-        ``(values, pos_counts, neg_counts)`` per chunk, each in descending
-        value order; consecutive chunks continue the same descending sequence
-        and every distinct value appears exactly once.
+        ``(values, tps, fps)`` per chunk in descending value order: ``tps``
+        and ``fps`` (float64 holding exact integers, as in scikit-learn) count the anomaly and inlier pixels scoring at
+        least each value, over all chunks so far (scikit-learn's ``tps`` and
+        ``fps``). Every distinct value appears exactly once.
     """
     vn, cn = neg
     vp, cp = pos
     i_n, i_p = len(vn), len(vp)
+    tp0 = fp0 = 0.0
     while i_n or i_p:
         bounds = []
         if i_n > chunk:
@@ -134,24 +196,74 @@ def union_chunks_desc(neg: Table, pos: Table, chunk: int = 1 << 20
             j_p = int(np.searchsorted(vp[:i_p], bound, 'left'))
         else:
             j_n = j_p = 0
-        a = vn[j_n:i_n]
-        b = vp[j_p:i_p]
-        ca = (np.ones(len(a), np.uint64) if cn is None
-              else cn[j_n:i_n].astype(np.uint64))
-        cb = (np.ones(len(b), np.uint64) if cp is None
-              else cp[j_p:i_p].astype(np.uint64))
-        # insert the anomaly values into the inlier values (both unique)
-        idx = np.searchsorted(a, b, 'left')
-        hit = idx < len(a)
-        hit[hit] = a[idx[hit]] == b[hit]
-        new = ~hit
-        values = np.insert(a, idx[new], b[new])
-        neg_counts = np.insert(ca, idx[new], 0)
-        pos_counts = np.zeros(len(values), np.uint64)
-        shift = np.cumsum(new) - new
-        pos_counts[idx + shift] = cb
-        yield values[::-1], pos_counts[::-1], neg_counts[::-1]
+        if cn is None and cp is None:
+            values, tps, fps = _union_multisets(vn[j_n:i_n], vp[j_p:i_p])
+        else:
+            values, tps, fps = _union_tables(
+                _unique_slice(vn, cn, j_n, i_n),
+                _unique_slice(vp, cp, j_p, i_p))
+        tps += tp0
+        fps += fp0
+        tp0, fp0 = tps[-1], fps[-1]
+        yield values, tps, fps
         i_n, i_p = j_n, j_p
+
+
+def _union_multisets(a: np.ndarray, b: np.ndarray
+                     ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Descending distinct values and local cumulative counts of two sorted
+    multisets (the common, continuous case), as scikit-learn counts them:
+    cumulative positives at the last pixel of each run of equal scores."""
+    idx = np.searchsorted(a, b, 'left')
+    merged = np.insert(a, idx, b)[::-1]
+    is_pos = np.zeros(len(merged), np.uint8)
+    is_pos[len(merged) - 1 - (idx + np.arange(len(b)))] = 1
+    tps = np.cumsum(is_pos, dtype=np.float64)
+    change = merged[1:] != merged[:-1]
+    if change.all():
+        ends = None
+        values = merged
+    else:
+        ends = np.flatnonzero(np.append(change, True))
+        values = merged[ends]
+        tps = tps[ends]
+    del change
+    counts = (np.arange(1, len(merged) + 1, dtype=np.float64) if ends is None
+              else ends + 1.0)
+    return values, tps, counts - tps
+
+
+def _union_tables(neg: Tuple[np.ndarray, np.ndarray],
+                  pos: Tuple[np.ndarray, np.ndarray]
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like :func:`_union_multisets` for distinct values with counts."""
+    a, ca = neg
+    b, cb = pos
+    idx = np.searchsorted(a, b, 'left')
+    hit = idx < len(a)
+    hit[hit] = a[idx[hit]] == b[hit]
+    new = ~hit
+    values = np.insert(a, idx[new], b[new])
+    neg_counts = np.insert(ca, idx[new], 0)
+    pos_counts = np.zeros(len(values), np.uint64)
+    pos_counts[idx + np.cumsum(new) - new] = cb
+    # integer sums first: float64 cumsums of uint64 counts stay exact only
+    # below 2**53, which the integer running total checks implicitly
+    return (values[::-1],
+            np.cumsum(pos_counts[::-1], dtype=np.uint64).astype(np.float64),
+            np.cumsum(neg_counts[::-1], dtype=np.uint64).astype(np.float64))
+
+
+def count_union(neg: Table, pos: Table) -> int:
+    """Number of distinct values over both tables."""
+    small, big = sorted((neg, pos), key=table_len)
+    b = small[0] if small[1] is not None else run_length(small[0])[0]
+    a = big[0]
+    n_big = len(a) if big[1] is not None else _n_distinct(a)
+    idx = np.searchsorted(a, b, 'left')
+    inside = idx < len(a)
+    common = int(np.count_nonzero(a[idx[inside]] == b[inside]))
+    return n_big + len(b) - common
 
 
 def tables_from_histogram(hist: np.ndarray, values_of_bins: np.ndarray
@@ -163,9 +275,11 @@ def tables_from_histogram(hist: np.ndarray, values_of_bins: np.ndarray
     return run_length(values[order], hist[nz][order].astype(np.uint64))
 
 
-def cast_table(table: Table, dtype: np.dtype) -> Table:
-    return table[0].astype(dtype), table[1]
-
-
-def nonempty(tables: List[Table]) -> List[Table]:
-    return [t for t in tables if table_len(t)]
+def _unique_slice(values: np.ndarray, counts: Optional[np.ndarray],
+                  lo: int, hi: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a table slice and their counts (uint64)."""
+    if counts is not None:
+        return values[lo:hi], counts[lo:hi].astype(np.uint64)
+    v, c = run_length(values[lo:hi])
+    return v, (np.ones(len(v), np.uint64) if c is None
+               else c.astype(np.uint64))

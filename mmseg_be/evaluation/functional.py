@@ -220,7 +220,7 @@ class PixelOODAccumulator:
 
     def compute(self, tprs: Sequence[float] = (0.95,),
                 pebal_compat: bool = False, curve_points: int = 1000,
-                chunk_rows: int = 1 << 20) -> Dict[str, Any]:
+                chunk_rows: int = 1 << 16) -> Dict[str, Any]:
         """All metrics as fractions.
 
         Args:
