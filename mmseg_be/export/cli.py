@@ -24,8 +24,10 @@ from .mapping import MAPPINGS, ScoreMapping
 
 def add_score_args(parser: argparse.ArgumentParser) -> None:
     """``--score`` and ``--score-options`` (shared with tools/test.py)."""
+    from mmseg_be.scoring import SCORE_FUNCTIONS
     parser.add_argument('--score', default='energy',
-                        help='anomaly score name of mmseg_be.scoring')
+                        choices=sorted(SCORE_FUNCTIONS),
+                        help='anomaly score (mmseg_be.scoring)')
     parser.add_argument('--score-options', nargs='+', action=DictAction,
                         help='extra score arguments, e.g. temperature=2')
 

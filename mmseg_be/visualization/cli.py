@@ -17,6 +17,7 @@ from typing import List, Optional
 
 from mmengine.config import DictAction
 
+from mmseg_be.export.cli import add_score_args
 from .colormap import COLORMAPS
 from .inference import NORMALIZATIONS
 
@@ -29,10 +30,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('images', help='an image file, a folder or a glob')
     parser.add_argument('--out-dir', required=True, help='output folder')
-    parser.add_argument('--score', default='energy',
-                        help='anomaly score name of mmseg_be.scoring')
-    parser.add_argument('--score-options', nargs='+', action=DictAction,
-                        help='extra score arguments, e.g. temperature=2')
+    add_score_args(parser)
     parser.add_argument('--norm', choices=NORMALIZATIONS, default='image',
                         help='colour range: per image, one for all images '
                         '(two passes), or fixed by --vmin/--vmax')

@@ -1,0 +1,95 @@
+"""Figures and summaries of a finished test run (``tools/test.py --figures``).
+
+Works with mmengine's ``TestLoop`` (one benchmark, named after the test
+dataset's class) and with :class:`~mmseg_be.engine.MultiDatasetTestLoop`
+(one benchmark per entry, metrics prefixed ``name/``). The curves come from
+the ``PixelOODMetric`` of each benchmark's evaluator.
+"""
+import logging
+import numbers
+import os.path as osp
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from mmengine.logging import print_log
+
+from .figures import curve_from_result, write_figures
+from .summary import write_summary
+
+
+def _benchmarks(runner) -> List[Tuple[str, Any]]:
+    """(name, evaluator) of every benchmark of the run's test loop."""
+    loop = runner.test_loop
+    if hasattr(loop, 'benchmarks'):
+        return [(b['name'], b['evaluator']) for b in loop.benchmarks]
+    dataset = getattr(loop.dataloader, 'dataset', None)
+    name = type(dataset).__name__ if dataset is not None else 'test'
+    return [(name, loop.evaluator)]
+
+
+def _curve_source(evaluator) -> Optional[Mapping[str, Any]]:
+    """The thinned curves a ``PixelOODMetric`` kept from its last compute,
+    in the accumulator's result format (``roc_curve``, ``pr_curve``)."""
+    for metric in getattr(evaluator, 'metrics', []):
+        curves = getattr(metric, 'last_curves', None)
+        if isinstance(curves, Mapping) and curves.get('roc') is not None:
+            return dict(roc_curve=curves['roc'], pr_curve=curves['pr'])
+    return None
+
+
+def split_metrics(metrics: Mapping[str, Any],
+                  names: List[str]) -> Dict[str, Dict[str, float]]:
+    """Per-benchmark scalar metrics from a test run's metrics dict.
+
+    Args:
+        metrics: What ``runner.test()`` returned (keys ``name/metric`` in a
+            multi-benchmark run).
+        names: Benchmark names; a single benchmark takes unprefixed keys.
+
+    Returns:
+        dict: Benchmark -> {metric: value} (scalars only).
+    """
+    out: Dict[str, Dict[str, float]] = {n: {} for n in names}
+    for key, value in metrics.items():
+        if not isinstance(value, numbers.Real):
+            continue
+        prefix, _, short = key.partition('/')
+        if short and prefix in out:
+            out[prefix][short] = float(value)
+        elif len(names) == 1:
+            out[names[0]][key] = float(value)
+    return out
+
+
+def write_test_report(runner, metrics: Mapping[str, Any], out_dir: str,
+                      method: str) -> List[str]:
+    """Write ROC/PR figures and ``metrics_summary.{md,csv,json}``.
+
+    Args:
+        runner: The runner after ``runner.test()``.
+        metrics: The metrics ``runner.test()`` returned.
+        out_dir: Output folder.
+        method: Method name (a row label and the legend entry).
+
+    Returns:
+        list[str]: Written files.
+    """
+    benchmarks = _benchmarks(runner)
+    names = [name for name, _ in benchmarks]
+    table = split_metrics(metrics or {}, names)
+    curves = {}
+    for name, evaluator in benchmarks:
+        source = _curve_source(evaluator)
+        if source is None:
+            print_log(f'No ROC/PR curves for {name}: its evaluator has no '
+                      f'PixelOODMetric with anomaly and inlier pixels.',
+                      logger='current', level=logging.WARNING)
+            continue
+        curve = curve_from_result(source)
+        # The legend shows the run's reported numbers.
+        curve.update({k: v for k, v in table[name].items()
+                      if k in ('AUROC', 'AP', 'FPR95')})
+        curves[name] = {method: curve}
+    written = list(write_figures(curves, out_dir).values())
+    written += list(write_summary({n: {method: table[n]} for n in names},
+                                  out_dir).values())
+    return [osp.abspath(p) for p in written]
