@@ -1,6 +1,7 @@
 """SegmentMeIfYouCan component-level metrics: sIoU, PPV, mean F1.
 
-Per image: the binary prediction ``score > threshold`` (ignore pixels zeroed)
+Per image: the binary prediction ``score > threshold`` (ignore pixels zeroed;
+``score >= threshold`` with ``inclusive=True``)
 and the ground-truth anomaly mask are split into 8-connected components.
 Predicted components smaller than ``segsize`` pixels are dropped; ground-truth
 components smaller than ``instsize`` become ignore. Over the region of
@@ -28,7 +29,7 @@ _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 def segment_components(score: np.ndarray, label: np.ndarray,
                        threshold: float, segsize: int, instsize: int,
-                       ignore_index: int = 255
+                       ignore_index: int = 255, inclusive: bool = False
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """sIoU of every ground-truth and PPV of every predicted component.
 
@@ -39,6 +40,8 @@ def segment_components(score: np.ndarray, label: np.ndarray,
         segsize: Smallest predicted component kept (pixels).
         instsize: Smallest ground-truth component kept (pixels).
         ignore_index: Void label.
+        inclusive: Predict ``score >= threshold`` instead, which is the
+            pixel set of :class:`PixelOODAccumulator`'s best-F1 threshold.
 
     Returns:
         ``(siou, ppv)``: one value per ground-truth / predicted component.
@@ -47,7 +50,7 @@ def segment_components(score: np.ndarray, label: np.ndarray,
         raise ValueError(f'score shape {score.shape} != label shape '
                          f'{label.shape}')
     void = label == ignore_index
-    pred = (score > threshold) & ~void
+    pred = (score >= threshold if inclusive else score > threshold) & ~void
     gt_ids, n_gt = ndimage.label(label == 1, structure=_EIGHT_CONNECTED)
     pred_ids, n_pred = ndimage.label(pred, structure=_EIGHT_CONNECTED)
     pred_sizes = np.bincount(pred_ids.ravel(), minlength=n_pred + 1)
@@ -112,11 +115,11 @@ class ComponentMetricAccumulator:
         self.ppv: List[np.ndarray] = []
 
     def process(self, score: np.ndarray, label: np.ndarray,
-                threshold: float) -> None:
+                threshold: float, inclusive: bool = False) -> None:
         """Add one image's components (only small arrays are kept)."""
         siou, ppv = segment_components(score, label, threshold,
                                        self.segsize, self.instsize,
-                                       self.ignore_index)
+                                       self.ignore_index, inclusive)
         self.siou.append(siou)
         self.ppv.append(ppv)
 

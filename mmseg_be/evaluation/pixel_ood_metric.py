@@ -60,8 +60,10 @@ class PixelOODMetric(BaseMetric):
         binned: Also report the SMIYC binned ``SMIYC_AUROC/AP/FPR95``.
         component_metrics: Also report SMIYC ``sIoU``, ``PPV``, ``mean_F1``.
         track: ``'anomaly'`` or ``'obstacle'`` (component size thresholds).
-        component_threshold: Fixed score threshold for components; None uses
-            the best-F1 pixel threshold, found after all images, which needs
+        component_threshold: Fixed score threshold for components (predict
+            ``score > threshold``, as SMIYC); None predicts the pixels of the
+            best-F1 pixel threshold (``score >= t*``), found after all
+            images, which needs
             the score maps again: they are cached as float32 files in
             ``component_cache_dir`` (a temporary directory by default; use a
             directory every rank can read for multi-node runs) and deleted
@@ -210,8 +212,10 @@ class PixelOODMetric(BaseMetric):
                 if threshold is not None and np.isfinite(threshold):
                     for path in total.cached_maps:
                         with np.load(path) as cached:
+                            # >= : exactly the best-F1 pixel prediction
                             components.process(cached['score'],
-                                               cached['label'], threshold)
+                                               cached['label'], threshold,
+                                               inclusive=True)
                 else:
                     warnings.warn('no best-F1 threshold (no anomaly or '
                                   'inlier pixels): component metrics are NaN')
