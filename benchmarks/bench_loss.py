@@ -9,6 +9,7 @@ Usage::
 
     python benchmarks/bench_loss.py                      # 2x19x512x1024 CPU
     python benchmarks/bench_loss.py --size 2 19 128 256  # smaller
+    python benchmarks/bench_loss.py --threads 1          # shared machine
     python benchmarks/bench_loss.py --device cuda --size 8 19 512 1024 --amp
 """
 import argparse
@@ -102,6 +103,8 @@ def memory_in_fresh_process(args: argparse.Namespace, name: str) -> float:
     """Run ``--memory-of name`` in a child process and read its answer."""
     cmd = [sys.executable, __file__, '--memory-of', name, '--device',
            args.device, '--size', *map(str, args.size)]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
     if args.amp:
         cmd.append('--amp')
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -116,9 +119,14 @@ def main() -> None:
     parser.add_argument('--amp', action='store_true',
                         help='fp16 autocast (GPU)')
     parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch\'s choice); '
+                        '1 gives stable numbers on a shared machine')
     parser.add_argument('--memory-of', choices=[CE, BAL],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     logits, losses, labels = build_case(tuple(args.size), args.device)
     if args.memory_of:
