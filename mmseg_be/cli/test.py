@@ -119,12 +119,25 @@ def _add_export_hook(cfg, args: argparse.Namespace) -> None:
     cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [hook]
 
 
+def _drop_training(cfg) -> None:
+    """Test without the training set on disk.
+
+    MMSeg's visualization hook reads ``runner.iter``, which builds the train
+    loop, and with it the train dataset, when a train config is present.
+    """
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler', 'val_dataloader', 'val_cfg',
+                'val_evaluator'):
+        cfg[key] = None
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     from mmengine.runner import Runner
 
     args = parse_args(argv)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    _drop_training(cfg)
     if args.show or args.show_dir:
         _enable_visualization(cfg, args)
     if args.tta:

@@ -100,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from mmseg_be.utils import config_path
     from mmseg_be.visualization.inference import collect_images
     from .inference import dataset_image_paths, load_model
-    from .run import export_images
+    from .run import export_images, make_exporter
 
     args = parse_args(argv)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
@@ -113,15 +113,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.cfg_options:
                 cfg.merge_from_dict(args.cfg_options)
             images = dataset_image_paths(cfg)
+        size = tuple(args.fishyscapes_size)
+        exporter = make_exporter(
+            args.out, args.method, args.format, args.dataset_name,
+            args.score, mapping, args.calib_frames,
+            None if size == (0, 0) else size, args.overwrite)
         model = load_model(args.config, args.checkpoint, device,
                            args.cfg_options)
-        size = tuple(args.fishyscapes_size)
-        report = export_images(
-            model, images, args.out, args.method, args.format,
-            args.dataset_name, args.score, dict(args.score_options or {}),
-            mapping, args.calib_frames, None if size == (0, 0) else size,
-            args.strip_suffix, args.overwrite,
-            progress=not args.no_progress)
+        report = export_images(model, images, exporter,
+                               dict(args.score_options or {}),
+                               args.strip_suffix,
+                               progress=not args.no_progress)
     except (ExportFolderError, ValueError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2

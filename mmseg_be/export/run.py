@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
+from .base import SubmissionExporter
 from .fishyscapes import FishyscapesExporter
 from .inference import unreadable_reason
 from .mapping import ScoreMapping
@@ -29,42 +30,53 @@ def frame_id_from_path(path: str, strip_suffix: str = '') -> str:
     return stem
 
 
-def export_images(model,
-                  images: Sequence[str],
-                  out_dir: str,
+def make_exporter(out_dir: str,
                   method: str,
                   format: str = 'smiyc',
                   dataset: Optional[str] = None,
                   score: str = 'energy',
-                  score_cfg: Optional[dict] = None,
                   mapping: Optional[ScoreMapping] = None,
                   calib_frames: int = 8,
                   fishyscapes_size: Optional[Tuple[int, int]] = (1024, 2048),
-                  strip_suffix: str = '',
                   overwrite: bool = False,
-                  max_queue: int = 8,
+                  max_queue: int = 8) -> SubmissionExporter:
+    """Open (check, or refuse) the output folder and start the writer.
+
+    Called before the model is loaded, so a refused folder fails fast.
+    Arguments as in :class:`SMIYCExporter` / :class:`FishyscapesExporter`.
+    """
+    if format == 'smiyc':
+        if not dataset:
+            raise ValueError('A SMIYC export needs --dataset-name, e.g. '
+                             'AnomalyTrack-all or ObstacleTrack-all.')
+        return SMIYCExporter(out_dir, method, dataset, score, mapping,
+                             calib_frames, overwrite=overwrite,
+                             max_queue=max_queue)
+    if format == 'fishyscapes':
+        return FishyscapesExporter(out_dir, method, score, fishyscapes_size,
+                                   overwrite, max_queue)
+    raise ValueError(f'Unknown format {format!r}; use smiyc or fishyscapes.')
+
+
+def export_images(model,
+                  images: Sequence[str],
+                  exporter: SubmissionExporter,
+                  score_cfg: Optional[dict] = None,
+                  strip_suffix: str = '',
                   progress: bool = True) -> ExportReport:
     """Run a model over image files and write a submission.
 
     Frames already exported (valid final file) are skipped before inference,
     unreadable images are skipped and listed in the report; writing runs in
-    a background thread and its errors are raised here.
+    a background thread and its errors are raised here. The exporter is
+    closed at the end.
 
     Args:
         model: A segmentor from :func:`~mmseg_be.export.inference.load_model`.
         images: Image files; frame ids are their stems.
-        out_dir: Submission root.
-        method: Method name.
-        format: ``'smiyc'`` or ``'fishyscapes'``.
-        dataset: SMIYC dataset folder name (e.g. ``'AnomalyTrack-all'``).
-        score: Score name of :mod:`mmseg_be.scoring`.
-        score_cfg: Extra keyword arguments of the score.
-        mapping: SMIYC score mapping; None calibrates on the first frames.
-        calib_frames: Frames that calibrate the SMIYC mapping.
-        fishyscapes_size: Size of the Fishyscapes maps (None: input size).
+        exporter: From :func:`make_exporter`.
+        score_cfg: Extra keyword arguments of the exporter's score.
         strip_suffix: Removed from the end of file stems to form frame ids.
-        overwrite: Replace another method's export instead of refusing.
-        max_queue: Frames that may wait for the writer.
         progress: Show a tqdm progress bar.
 
     Returns:
@@ -73,20 +85,7 @@ def export_images(model,
     from mmseg.apis import inference_model
     from tqdm import tqdm
 
-    if format == 'smiyc':
-        if not dataset:
-            raise ValueError('A SMIYC export needs --dataset-name, e.g. '
-                             'AnomalyTrack-all or ObstacleTrack-all.')
-        exporter = SMIYCExporter(out_dir, method, dataset, score, mapping,
-                                 calib_frames, overwrite=overwrite,
-                                 max_queue=max_queue)
-    elif format == 'fishyscapes':
-        exporter = FishyscapesExporter(out_dir, method, score,
-                                       fishyscapes_size, overwrite,
-                                       max_queue)
-    else:
-        raise ValueError(f'Unknown format {format!r}; use smiyc or '
-                         f'fishyscapes.')
+    smiyc = isinstance(exporter, SMIYCExporter)
     ids = [frame_id_from_path(p, strip_suffix) for p in images]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -96,7 +95,7 @@ def export_images(model,
     with exporter:
         for path, frame_id in tqdm(list(zip(images, ids)), desc='export',
                                    disable=not progress):
-            if not overwrite and exporter.frame_done(frame_id):
+            if not exporter.overwrite and exporter.frame_done(frame_id):
                 report.resumed.append(frame_id)
                 exporter.num_skipped += 1
                 continue
@@ -105,8 +104,8 @@ def export_images(model,
                 report.failed.append((path, reason))
                 continue
             result = inference_model(model, path)
-            scores = scores_from_sample(result, score, score_cfg)
-            if format == 'smiyc':
+            scores = scores_from_sample(result, exporter.score, score_cfg)
+            if smiyc:
                 exporter.add(frame_id, scores)
             else:
                 exporter.add(frame_id, scores, result.pred_sem_seg.data[0])
