@@ -10,7 +10,7 @@ from . import compat
 compat.apply()
 
 from .version import __version__  # noqa: E402
-from . import datasets, evaluation, models, scoring  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, models, scoring  # noqa: E402,F401
 
-__all__ = ['__version__', 'compat', 'datasets', 'evaluation', 'models',
-           'scoring']
+__all__ = ['__version__', 'apis', 'compat', 'datasets', 'engine',
+           'evaluation', 'models', 'scoring']

@@ -7,7 +7,7 @@ the loop runs them in order, prefixes each metric with the benchmark's name
 (``fs_lost_and_found/AP``) and prints one table with a row per benchmark.
 """
 import logging
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 from mmengine.evaluator import Evaluator
@@ -78,6 +78,9 @@ class MultiDatasetTestLoop(BaseLoop):
         benchmarks: Dicts with ``name``, ``dataloader`` and ``evaluator``
             (configs or built objects), run in this order.
         fp16: Run the model under autocast.
+        evaluator_overrides: Settings merged into every benchmark's
+            evaluator config, e.g. ``dict(score='max_logit')`` to evaluate
+            all benchmarks with another anomaly score.
     """
 
     def __init__(self,
@@ -85,7 +88,8 @@ class MultiDatasetTestLoop(BaseLoop):
                  dataloader: Union[DataLoader, dict],
                  evaluator: Union[Evaluator, dict, list],
                  benchmarks: Sequence[dict] = (),
-                 fp16: bool = False) -> None:
+                 fp16: bool = False,
+                 evaluator_overrides: Optional[dict] = None) -> None:
         self._runner = runner
         if not benchmarks:
             raise ValueError(
@@ -104,6 +108,14 @@ class MultiDatasetTestLoop(BaseLoop):
                     f'MultiDatasetTestLoop: benchmark {bench["name"]!r} '
                     f'lacks {sorted(missing)}.')
         self.benchmarks = [dict(b) for b in benchmarks]
+        if evaluator_overrides:
+            for bench in self.benchmarks:
+                if not isinstance(bench['evaluator'], dict):
+                    raise TypeError(
+                        'evaluator_overrides needs evaluator configs (dicts), '
+                        f'benchmark {bench["name"]!r} has a built evaluator.')
+                bench['evaluator'] = dict(bench['evaluator'],
+                                          **evaluator_overrides)
         self.fp16 = fp16
         # Set while a benchmark runs (hooks and the log processor read it).
         self.dataloader = None

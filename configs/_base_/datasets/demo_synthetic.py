@@ -1,0 +1,47 @@
+# The demo's generated data (mmseg_be.datasets.synthetic; tools/demo.py
+# writes it): street scenes for training, and an anomaly split in the
+# Fishyscapes layout for evaluation with PixelOODMetric.
+demo_data_root = 'work_dirs/demo/data'
+demo_classes = ('road', 'sidewalk', 'building', 'pole', 'vegetation', 'sky',
+                'person', 'car')
+demo_palette = [[128, 64, 128], [244, 35, 232], [70, 70, 70],
+                [153, 153, 153], [107, 142, 35], [70, 130, 180],
+                [220, 20, 60], [0, 0, 142]]
+demo_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+demo_anomaly_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadOODAnnotations'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='BaseSegDataset',
+        data_root=demo_data_root + '/scenes',
+        metainfo=dict(classes=demo_classes, palette=demo_palette),
+        img_suffix='.png',
+        seg_map_suffix='.png',
+        data_prefix=dict(img_path='img_dir/train',
+                         seg_map_path='ann_dir/train'),
+        pipeline=demo_train_pipeline))
+# Validation and test: the anomaly split (0 inlier, 1 anomaly, 255 ignore).
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='FishyscapesLostAndFoundDataset',
+        data_root=demo_data_root + '/anomaly',
+        pipeline=demo_anomaly_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='PixelOODMetric', score='max_logit')
+test_evaluator = val_evaluator

@@ -1,0 +1,15 @@
+# Evaluate a DeepLabV3+ R-101-D8 checkpoint (e.g. one trained with
+# configs/balanced_energy/ or configs/energy/) on smiyc anomaly track with the released
+# anomaly score (energy, 7x7 Gaussian smoothing, sigma 1), full resolution:
+#   python tools/test.py configs/benchmarks/deeplabv3plus_r101-d8_test-smiyc-anomaly-track.py CHECKPOINT
+# Layout of the data: docs/benchmarks.md. Another score: --cfg-options
+# test_evaluator.score=max_logit (all_benchmarks: test_cfg.evaluator_overrides.score=max_logit).
+_base_ = [
+    'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/datasets/smiyc_anomaly_track.py',
+]
+custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
+
+model = dict(pretrained=None, backbone=dict(depth=101))
+test_evaluator = dict(score='energy', smooth_kernel=7, smooth_sigma=1.0)
