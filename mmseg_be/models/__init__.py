@@ -1,1 +1,2 @@
-from . import losses  # noqa: F401
+from . import abstention, losses  # noqa: F401
+from .abstention import AbstentionASPPHead  # noqa: F401
