@@ -21,6 +21,7 @@ from .scores import frame_id_of, scores_from_sample
 from .smiyc import SMIYCExporter
 
 FORMATS = ('smiyc', 'fishyscapes')
+Size = Tuple[int, int]
 
 
 @HOOKS.register_module()
@@ -54,7 +55,7 @@ class SubmissionExportHook(Hook):
                  score_cfg: Optional[dict] = None,
                  mapping: Optional[dict] = None,
                  calib_frames: int = 8,
-                 fishyscapes_size: Optional[Tuple[int, int]] = FISHYSCAPES_SIZE,
+                 fishyscapes_size: Optional[Size] = FISHYSCAPES_SIZE,
                  overwrite: bool = False,
                  max_queue: int = 8) -> None:
         if format not in FORMATS:

@@ -49,7 +49,8 @@ class ScoreMapping:
                 f'The minmax mapping needs low < high, got low={self.low}, '
                 f'high={self.high}; pass both or calibrate on scores with '
                 f'ScoreMapping.calibrate(...).')
-        if self.kind == 'sigmoid' and (self.center is None or self.scale is None
+        if self.kind == 'sigmoid' and (self.center is None
+                                       or self.scale is None
                                        or not self.scale > 0):
             raise ValueError(
                 f'The sigmoid mapping needs a center and a scale > 0, got '

@@ -113,7 +113,8 @@ class AnomalyVisualizer(SegLocalVisualizer):
         seg_palette: Colours of the predicted classes; None takes the
             dataset's palette, or Cityscapes' on an inlier/anomaly dataset.
         colorbar_width: Width of the colour bar in pixels.
-        **kwargs: Arguments of :class:`SegLocalVisualizer` (``vis_backends``, ``save_dir``, ``classes``, ``palette``,
+        **kwargs: Arguments of :class:`SegLocalVisualizer`
+            (``vis_backends``, ``save_dir``, ``classes``, ``palette``,
             ``alpha``, ...).
     """
 

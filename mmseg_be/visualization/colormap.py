@@ -98,7 +98,8 @@ def apply_colormap(scores: np.ndarray,
     return colormap_lut(cmap)[index.astype(np.intp)]
 
 
-def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.ndarray:
+def overlay(image: np.ndarray, heat: np.ndarray,
+            alpha: float = 0.6) -> np.ndarray:
     """Blend a heat map over an image.
 
     Args:

@@ -10,7 +10,7 @@ curves per figure compare methods.
 import os
 import os.path as osp
 import re
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping
 
 import numpy as np
 
