@@ -69,17 +69,16 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
     n = count_union(neg, pos)
     ap_sum = StreamingPairwiseSum(n)
     fpr_at = {t: (0.0 if t <= 0 else None) for t in tprs}
-    recall_carry = 0.0
     last_tp = last_fp = 0.0
     # the last row of a chunk is decided once the next row is known
-    pending: Optional[Tuple[int, int, float, float]] = None
+    pending: Optional[Tuple[int, float, float, float, float]] = None
     roc_x: List[np.ndarray] = [np.zeros(1)]
     roc_y: List[np.ndarray] = [np.zeros(1)]
     best_f1, best_thr = -1.0, None
     pebal_best: Optional[Tuple[float, float]] = None
     pebal_open = pebal_compat
-    bucket_done = 0
-    half_points = curve_points / 2.0
+    steps = np.arange(1, curve_points // 2 + 1) / (curve_points // 2 or 1)
+    fp_steps, tp_steps = steps * total_n, steps * total_p
     curve: List[Tuple[np.ndarray, ...]] = []
     j0 = 0
     for values, tps, fps in union_chunks_desc(neg, pos, chunk_rows):
@@ -87,56 +86,68 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
         dp = np.diff(tps, prepend=last_tp)
         dq = np.diff(fps, prepend=last_fp)
         last_tp, last_fp = tps[-1], fps[-1]
-        recall = tps / total_p
-        fpr = fps / total_n
-        ps = tps + fps
-        precision = tps / ps
-        # AP terms, indexed in scikit-learn's (ascending score) order
-        prev_recall = np.concatenate(([recall_carry], recall[:-1]))
-        terms = (prev_recall - recall) * precision
-        ap_sum.add(n - j0 - k, terms[::-1].copy())
-        recall_carry = float(recall[-1])
-        del prev_recall, terms
+        # Only rows holding anomaly pixels move recall: the AP term of any
+        # other row is (R - R) * P = +0.0 exactly, the best F1 and the first
+        # row reaching a TPR are rows with anomaly pixels too.
+        hits = np.flatnonzero(dp)
+        tp_h = tps[hits]
+        fp_h = fps[hits]
+        ps_h = tp_h + fp_h
+        recall_h = tp_h / total_p
+        # AP terms in scikit-learn's (ascending score) order; tps - dp is
+        # exactly the previous row's tps, so the previous recall is the same
+        # float scikit-learn computes
+        terms = np.zeros(k)
+        terms[k - 1 - hits] = ((tp_h - dp[hits]) / total_p - recall_h) * (
+            tp_h / ps_h)
+        ap_sum.add(n - j0 - k, terms)
+        del terms
         # ROC points kept by drop_intermediate (counts differ from the next)
         if pending is not None:
             if n <= 2 or pending[0] == 0 or (pending[1], pending[2]) != (
                     dp[0], dq[0]):
                 roc_x.append(np.array([pending[3]]))
                 roc_y.append(np.array([pending[4]]))
-        kept = (dp[1:] != dp[:-1]) | (dq[1:] != dq[:-1])
-        if j0 == 0 and len(kept):
-            kept[0] = True
+        kept = np.flatnonzero((dp[1:] != dp[:-1]) | (dq[1:] != dq[:-1]))
         if n <= 2:
-            kept[:] = True
-        roc_x.append(fpr[:-1][kept])
-        roc_y.append(recall[:-1][kept])
-        pending = (j0 + k - 1, float(dp[-1]), float(dq[-1]), float(fpr[-1]),
-                   float(recall[-1]))
+            kept = np.arange(k - 1)
+        elif j0 == 0 and k > 1 and (not len(kept) or kept[0] != 0):
+            kept = np.concatenate(([0], kept))
+        roc_x.append(fps[kept] / total_n)
+        roc_y.append(tps[kept] / total_p)
+        pending = (j0 + k - 1, float(dp[-1]), float(dq[-1]),
+                   float(fps[-1] / total_n), float(tps[-1] / total_p))
         del dp, dq, kept
         # FPR at the first threshold reaching each TPR
         for t in tprs:
-            if fpr_at[t] is None and recall[-1] >= t:
-                fpr_at[t] = float(fpr[int(np.argmax(recall >= t))])
+            if fpr_at[t] is None and len(hits) and recall_h[-1] >= t:
+                row = hits[int(np.argmax(recall_h >= t))]
+                fpr_at[t] = float(fps[row] / total_n)
         if pebal_open:
-            pebal_best, pebal_open = _pebal_step(recall, fps, tps, total_p,
-                                                 total_n, pebal_best)
-        # F1 = 2 tp / (tp + fp + P): maximise tp / (tp + fp + P)
-        half_f1 = tps / (ps + total_p)
-        i = int(np.argmax(half_f1))
-        if 2.0 * half_f1[i] > best_f1:
-            best_f1, best_thr = float(2.0 * half_f1[i]), values[i].item()
-        # thinned curves: first row reaching each arc-length step
-        arc = fpr + recall
-        top = int(arc[-1] * half_points)
-        if top > bucket_done or j0 + k == n:
-            steps = np.arange(bucket_done + 1, top + 1) / half_points
-            rows = np.unique(np.searchsorted(arc, steps, 'left'))
-            rows = rows[rows < k]
-            if j0 + k == n and (not len(rows) or rows[-1] != k - 1):
-                rows = np.append(rows, k - 1)
-            curve.append((fpr[rows], recall[rows], precision[rows],
+            pebal_best, pebal_open = _pebal_step(tps / total_p, fps, tps,
+                                                 total_p, total_n, pebal_best)
+        if len(hits):
+            # F1 = 2 tp / (tp + fp + P): maximise tp / (tp + fp + P)
+            half_f1 = tp_h / (ps_h + total_p)
+            i = int(np.argmax(half_f1))
+            if 2.0 * half_f1[i] > best_f1:
+                best_f1 = float(2.0 * half_f1[i])
+                best_thr = values[hits[i]].item()
+        # thinned curves: the first rows reaching each FPR and TPR step
+        # (only the steps inside this chunk's range: a step the previous
+        # chunk already reached would map to row 0 again)
+        parts = []
+        for cum, targets in ((fps, fp_steps), (tps, tp_steps)):
+            lo, hi = np.searchsorted(targets, (cum[0], cum[-1]), 'right')
+            parts.append(np.searchsorted(cum, targets[max(lo - 1, 0):hi]))
+        rows = np.concatenate(parts)
+        rows = np.unique(rows[rows < k])
+        if j0 + k == n and (not len(rows) or rows[-1] != k - 1):
+            rows = np.append(rows, k - 1)
+        if len(rows):
+            curve.append((fps[rows] / total_n, tps[rows] / total_p,
+                          tps[rows] / (tps[rows] + fps[rows]),
                           values[rows].astype(np.float64)))
-            bucket_done = top
         j0 += k
     # the last row is always kept
     roc_x.append(np.array([pending[3]]))

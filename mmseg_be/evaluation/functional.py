@@ -19,7 +19,7 @@ from ._tables import (Table, merge_tables, table_from_scores, table_len,
                       tables_from_histogram)
 
 _HISTOGRAM_DTYPES = (np.float16, np.uint8, np.int8, np.uint16, np.int16)
-_COMPACT_MIN_ROWS = 1 << 20
+_COMPACT_MIN_ROWS = 1 << 22
 
 
 def split_valid(scores: np.ndarray, labels: np.ndarray,
