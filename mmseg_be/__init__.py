@@ -10,7 +10,8 @@ from . import compat
 compat.apply()
 
 from .version import __version__  # noqa: E402
-from . import apis, datasets, engine, evaluation, models, scoring  # noqa: E402,F401
+from . import (apis, datasets, engine, evaluation, export,  # noqa: E402,F401
+               models, scoring, visualization)
 
 __all__ = ['__version__', 'apis', 'compat', 'datasets', 'engine',
-           'evaluation', 'models', 'scoring']
+           'evaluation', 'export', 'models', 'scoring', 'visualization']
