@@ -7,8 +7,9 @@ multiset, one entry per pixel). The second form is used while most values are
 distinct (continuous scores): it costs 4 bytes per float32 pixel instead of 8
 and merges with numpy's vectorised sort; a table turns into the first form
 once fewer than half of its entries are distinct, so memory stays within
-twice the number of distinct values. One table is kept per class. All functions work in chunks so
-that no index array as long as the table is ever allocated.
+twice the number of distinct values. One table is kept per class.
+Run-length encoding and the walk over the union work in chunks; merging
+tables that carry counts packs (value key, count) into one uint64 per row.
 """
 from typing import Iterator, Optional, Sequence, Tuple
 
@@ -130,7 +131,7 @@ def _values_of_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def merge_tables(tables: Sequence[Table]) -> Table:
-    """Merge tables of one class into one table (counts of equal values add)."""
+    """Merge tables of one class into one (counts of equal values add)."""
     tables = [t for t in tables if table_len(t)]
     if not tables:
         raise ValueError('merge_tables needs at least one non-empty table')
@@ -176,9 +177,9 @@ def union_chunks_desc(neg: Table, pos: Table, chunk: int = 1 << 20
 
     Yields:
         ``(values, tps, fps)`` per chunk in descending value order: ``tps``
-        and ``fps`` (float64 holding exact integers, as in scikit-learn) count the anomaly and inlier pixels scoring at
-        least each value, over all chunks so far (scikit-learn's ``tps`` and
-        ``fps``). Every distinct value appears exactly once.
+        and ``fps`` (float64 holding exact integers, as scikit-learn's) count
+        the anomaly and inlier pixels scoring at least each value, over all
+        chunks so far. Every distinct value appears exactly once.
     """
     vn, cn = neg
     vp, cp = pos

@@ -188,7 +188,8 @@ def test_curves_are_thinned_and_monotone():
     roc, pr = r['roc_curve'], r['pr_curve']
     assert len(roc['fpr']) <= 120
     assert roc['fpr'][0] == 0 and roc['fpr'][-1] == 1 and roc['tpr'][-1] == 1
-    assert np.all(np.diff(roc['fpr']) >= 0) and np.all(np.diff(roc['tpr']) >= 0)
+    assert np.all(np.diff(roc['fpr']) >= 0)
+    assert np.all(np.diff(roc['tpr']) >= 0)
     assert pr['recall'][-1] == 0 and pr['precision'][-1] == 1
 
 
