@@ -1,4 +1,4 @@
-"""Time forward+backward of BalancedEnergyLoss against MMSeg's CrossEntropyLoss.
+"""Time forward+backward of BalancedEnergyLoss against MMSeg's CE loss.
 
 Both losses run on the same logits and labels (Cityscapes-like: 19 classes,
 some void, a pasted outlier box labelled 254), in one process, alternating,
@@ -113,7 +113,8 @@ def memory_in_fresh_process(args: argparse.Namespace, name: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--size', type=int, nargs=4, default=[2, 19, 512, 1024],
+    parser.add_argument('--size', type=int, nargs=4,
+                        default=[2, 19, 512, 1024],
                         metavar=('N', 'C', 'H', 'W'))
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--amp', action='store_true',

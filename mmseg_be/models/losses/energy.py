@@ -17,11 +17,13 @@ autocast. See
 docs/method.md for the formulas.
 """
 import functools
-from typing import Callable, Iterator, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from .fused_energy import compute_dtype, energy_and_outlier_probs
 
 VARIANTS = ('released', 'pure')
 
@@ -63,9 +65,8 @@ def check_inputs(logits: Tensor,
     """
     if logits.dim() != 4:
         raise ValueError(
-            f'Expected logits of shape (N, C, H, W), got {tuple(logits.shape)}.')
-    if label.dim() == 4 and label.shape[1] == 1:
-        label = label[:, 0]
+            'Expected logits of shape (N, C, H, W), got '
+            f'{tuple(logits.shape)}.')
     if label.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(
             f'Logits {tuple(logits.shape)} and labels {tuple(label.shape)} do '
@@ -87,15 +88,10 @@ def check_inputs(logits: Tensor,
         raise ValueError(
             f'Labels {shown}{" ..." if len(bad) > 20 else ""} are outside '
             f'the {num_classes} classes 0..{num_classes - 1}, '
-            f'ood_index={ood_index} and ignore_index={ignore_index}. Check the '
-            'dataset\'s label mapping (reduce_zero_label, trainIds) or the '
-            'loss\'s ood_index/ignore_index.')
+            f'ood_index={ood_index} and ignore_index={ignore_index}. Check '
+            'the dataset\'s label mapping (reduce_zero_label, trainIds) or '
+            'the loss\'s ood_index/ignore_index.')
     return logits[:, :num_classes], num_classes
-
-
-def compute_dtype(logits: Tensor) -> torch.dtype:
-    """float32, or float64 for float64 logits (exact tests, gradcheck)."""
-    return torch.promote_types(logits.dtype, torch.float32)
 
 
 def free_energy(logits: Tensor, temperature: float = 1.0) -> Tensor:
@@ -106,7 +102,8 @@ def free_energy(logits: Tensor, temperature: float = 1.0) -> Tensor:
         temperature: T.
 
     Returns:
-        Tensor: ``(N, ...)`` energies (higher = more anomalous), float32 or float64.
+        Tensor: ``(N, ...)`` energies (higher = more anomalous), float32
+        (float64 for float64 logits).
     """
     f = logits.to(compute_dtype(logits))
     if temperature == 1.0:
@@ -151,93 +148,13 @@ def _inlier_term(energy: Tensor, inlier: Tensor, m_in: float) -> Tensor:
     return penalty.sum() / inlier.sum().clamp(min=1)
 
 
-# Elements per CPU chunk (2 MiB of float32): small enough for the cache, so
-# the several passes of logsumexp and of its gradient read memory once.
-_CPU_CHUNK_ELEMENTS = 1 << 19
-
-
-def _row_chunks(logits: Tensor) -> Iterator[Tuple[int, slice]]:
-    """(image, row slice) pieces of ``(N, C, H, W)`` logits: whole tensor on
-    accelerators, cache-sized bands of rows on CPU."""
-    n, c, h, w = logits.shape
-    if logits.device.type != 'cpu':
-        rows = h
-    else:
-        rows = max(1, _CPU_CHUNK_ELEMENTS // max(1, c * w))
-    for b in range(n):
-        for top in range(0, h, rows):
-            yield b, slice(top, min(h, top + rows))
-
-
-class _EnergyAndOutlierSoftmax(torch.autograd.Function):
-    """Energies of all pixels and class probabilities of the outlier pixels.
-
-    One autograd node with a hand-written backward, because autograd's
-    version (logsumexp, then a boolean gather of the outlier logits) builds two
-    full-size gradient tensors and adds them; here the gradient is built in
-    one buffer: ``dE/df_c = -softmax(f / T)_c`` everywhere, plus the softmax
-    Jacobian at the K outlier pixels, added in place.
-    """
-
-    @staticmethod
-    def forward(ctx, logits: Tensor, outlier: Tensor,
-                temperature: float) -> Tuple[Tensor, Tensor]:
-        n, _, h, w = logits.shape
-        lse = logits.new_empty(n, h, w)
-        for b, rows in _row_chunks(logits):
-            piece = logits[b, :, rows]
-            if temperature != 1.0:
-                piece = piece / temperature
-            torch.logsumexp(piece, dim=0, out=lse[b, rows])
-        probs = logits.permute(0, 2, 3, 1)[outlier].softmax(dim=1)
-        ctx.save_for_backward(logits, lse, outlier, probs)
-        ctx.temperature = temperature
-        return -temperature * lse, probs
-
-    @staticmethod
-    def backward(ctx, grad_energy: Tensor, grad_probs: Tensor):
-        logits, lse, outlier, probs = ctx.saved_tensors
-        temperature = ctx.temperature
-        grad = torch.empty_like(logits)
-        for b, rows in _row_chunks(logits):
-            piece = logits[b, :, rows]
-            if temperature != 1.0:
-                piece = piece / temperature
-            out = grad[b, :, rows]
-            torch.sub(piece, lse[b, rows], out=out)
-            out.exp_().mul_(grad_energy[b, rows].neg())
-        if probs.numel():
-            dot = (grad_probs * probs).sum(dim=1, keepdim=True)
-            grad.permute(0, 2, 3, 1).index_put_(
-                outlier.nonzero(as_tuple=True), probs * (grad_probs - dot),
-                accumulate=True)
-        return grad, None, None
-
-
-def energy_and_outlier_probs(logits: Tensor, outlier: Tensor,
-                             temperature: float = 1.0
-                             ) -> Tuple[Tensor, Tensor]:
-    """Energies of all pixels and softmax of the outlier pixels' logits.
-
-    Args:
-        logits: ``(N, C, H, W)`` logits.
-        outlier: ``(N, H, W)`` boolean mask of the K outlier pixels.
-        temperature: Energy temperature T (the softmax uses T = 1).
-
-    Returns:
-        tuple[Tensor, Tensor]: ``(N, H, W)`` energies and ``(K, C)``
-        probabilities, in float32 (float64 for float64 logits).
-    """
-    return _EnergyAndOutlierSoftmax.apply(
-        logits.to(compute_dtype(logits)), outlier, float(temperature))
-
-
 def _combine(l_in: Tensor, l_out: Optional[Tensor], sparse: Optional[Tensor],
              energy: Tensor, variant: str, lambda_sparse: float,
              lambda_smooth: float) -> Tensor:
     """Assemble the released or pure segmentation form from its terms."""
     if variant not in VARIANTS:
-        raise ValueError(f'variant must be one of {VARIANTS}, got {variant!r}.')
+        raise ValueError(
+            f'variant must be one of {VARIANTS}, got {variant!r}.')
     if l_out is None:
         # Released behaviour: no 0.5 factor when the batch has no outlier.
         loss = l_in
@@ -297,7 +214,8 @@ def balanced_energy_loss(logits: Tensor,
         num_classes: C when the logits carry an extra abstention channel.
 
     Returns:
-        Tensor: The scalar loss, float32 (float64 for float64 logits) (not multiplied by any loss weight).
+        Tensor: The scalar loss, float32 (float64 for float64 logits), not
+        multiplied by any loss weight.
     """
     logits, num_classes = check_inputs(logits, label, ood_index, ignore_index,
                                        num_classes)

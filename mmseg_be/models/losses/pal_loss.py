@@ -15,7 +15,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from .balanced_energy_loss import reject_pixel_weight
-from .energy import check_inputs, compute_dtype, without_autocast
+from .energy import check_inputs, without_autocast
+from .fused_energy import compute_dtype
 
 
 def gaussian_kernel1d(kernel_size: int, sigma: float,
@@ -91,7 +92,7 @@ def abstention_loss(logits: Tensor,
             L_A = -[mean_{IN of A} log(p_y + a/r)
                     + ood_weight * mean_{OOD of A, c<C} log(max(p_c + a/r,
                                                                 clamp_min))]
-        L = L_A + L_B     (a group with no image, or a mean over no pixel, is 0)
+        L = L_A + L_B   (an empty group, or a mean over no pixel, is 0)
 
     The two groups' losses are added, as the released training step calls the
     PAL loss once on the images without and once on those with outliers.
