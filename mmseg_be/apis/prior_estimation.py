@@ -19,6 +19,30 @@ from torch import nn
 from tqdm import tqdm
 
 
+def _without_missing_prior_files(node, found: Optional[list] = None) -> list:
+    """Set ``prior=None`` wherever a loss names a prior file not yet written.
+
+    The usual flow estimates the prior with the fine-tuning config before
+    its prior file exists; the losses play no part in the estimate.
+
+    Returns:
+        list: The paths that were dropped.
+    """
+    found = [] if found is None else found
+    if isinstance(node, dict):
+        prior = node.get('prior')
+        if isinstance(prior, str) and prior != 'online' and not osp.isfile(
+                prior):
+            node['prior'] = None
+            found.append(prior)
+        for value in node.values():
+            _without_missing_prior_files(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _without_missing_prior_files(value, found)
+    return found
+
+
 def _forced_paste_pipeline(pipeline: List[dict],
                            paste_prob: Optional[float]) -> List[dict]:
     """Copy of ``pipeline`` with every PasteOutliers' ``prob`` overridden."""

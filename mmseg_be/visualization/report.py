@@ -5,11 +5,14 @@ dataset's class) and with :class:`~mmseg_be.engine.MultiDatasetTestLoop`
 (one benchmark per entry, metrics prefixed ``name/``). The curves come from
 the ``PixelOODMetric`` of each benchmark's evaluator.
 """
+import json
 import logging
 import numbers
+import os
 import os.path as osp
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+import numpy as np
 from mmengine.logging import print_log
 
 from .figures import curve_from_result, write_figures
@@ -60,6 +63,29 @@ def split_metrics(metrics: Mapping[str, Any],
     return out
 
 
+def write_curves_json(curves: Mapping[str, Mapping[str, Mapping[str, Any]]],
+                      path: str) -> str:
+    """Save thinned curves (benchmark -> method -> curve) as JSON, so runs
+    of several models can be drawn in one figure later
+    (:func:`load_curves_json` + :func:`~.figures.write_figures`)."""
+    plain = {
+        bench: {method: {k: np.asarray(v).tolist() if not isinstance(
+            v, numbers.Number) else float(v) for k, v in curve.items()}
+                for method, curve in methods.items()}
+        for bench, methods in curves.items()
+    }
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(plain, f)
+    return path
+
+
+def load_curves_json(path: str) -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """Read a file written by :func:`write_curves_json`."""
+    with open(path) as f:
+        return json.load(f)
+
+
 def write_test_report(runner, metrics: Mapping[str, Any], out_dir: str,
                       method: str) -> List[str]:
     """Write ROC/PR figures and ``metrics_summary.{md,csv,json}``.
@@ -90,6 +116,8 @@ def write_test_report(runner, metrics: Mapping[str, Any], out_dir: str,
                       if k in ('AUROC', 'AP', 'FPR95')})
         curves[name] = {method: curve}
     written = list(write_figures(curves, out_dir).values())
+    written.append(write_curves_json(curves, osp.join(out_dir,
+                                                      'curves.json')))
     written += list(write_summary({n: {method: table[n]} for n in names},
                                   out_dir).values())
     return [osp.abspath(p) for p in written]

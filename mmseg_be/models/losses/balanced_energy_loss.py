@@ -2,6 +2,7 @@
 from typing import Optional, Sequence
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -36,8 +37,16 @@ class BalancedEnergyLoss(nn.Module):
     Args:
         prior: Class prior of the auxiliary outliers: a list of C non-negative
             numbers, a path to a prior JSON file (``tools/estimate_prior.py``),
-            or None for a uniform prior (the loss then reduces to vanilla
-            energy regularization with ``m_out`` shifted by ``alpha / C``).
+            None for a uniform prior (the loss then reduces to vanilla
+            energy regularization with ``m_out`` shifted by ``alpha / C``),
+            or ``'online'``: a running estimate from the model's own detached
+            argmax predictions on the outlier pixels of each training batch
+            (``p <- m * p + (1 - m) * batch histogram``), summed over all
+            processes in distributed training, kept in the ``online_prior``
+            buffer so checkpoints save it and ``--resume`` restores it.
+        online_init: Start of the online estimate: None (uniform; then
+            ``num_classes`` is required), a list or a prior JSON file.
+        online_momentum: Momentum m of the online estimate. Default: 0.99.
         gamma1: Prior sharpening for the margin shift. Default: 3.
         gamma2: Prior sharpening for the pixel weights. Default: 3.
         alpha: Scale of the margin shift. Default: 5.
@@ -64,6 +73,8 @@ class BalancedEnergyLoss(nn.Module):
 
     def __init__(self,
                  prior: PriorLike = None,
+                 online_init: PriorLike = None,
+                 online_momentum: float = 0.99,
                  gamma1: float = 3.0,
                  gamma2: float = 3.0,
                  alpha: float = 5.0,
@@ -85,6 +96,20 @@ class BalancedEnergyLoss(nn.Module):
                 f'variant must be one of {VARIANTS}, got {variant!r}.')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}.')
+        self.online = prior == 'online'
+        if self.online:
+            if not 0.0 <= online_momentum < 1.0:
+                raise ValueError('online_momentum must be in [0, 1), got '
+                                 f'{online_momentum}.')
+            prior = online_init
+            if prior is None:
+                if num_classes is None:
+                    raise ValueError(
+                        "prior='online' starting from a uniform prior needs "
+                        'num_classes (the estimate is a checkpointed buffer '
+                        'of C entries), or pass online_init.')
+                prior = [1.0 / num_classes] * num_classes
+        self.online_momentum = online_momentum
         resolved = resolve_prior(prior, class_names)
         if (resolved is not None and num_classes is not None
                 and len(resolved.values) != num_classes):
@@ -95,11 +120,14 @@ class BalancedEnergyLoss(nn.Module):
         self.class_names = None if resolved is None else resolved.class_names
         # Not persistent: the prior is configuration, not a learned state, and
         # must not be overwritten by (or required in) checkpoints.
-        self.register_buffer(
-            'prior',
-            None if resolved is None else torch.tensor(
-                resolved.values, dtype=torch.float32),
-            persistent=False)
+        values = None if resolved is None else torch.tensor(
+            resolved.values, dtype=torch.float32)
+        if self.online:
+            # Persistent: the estimate is state, saved and resumed.
+            self.register_buffer('online_prior', values)
+            self.prior = None
+        else:
+            self.register_buffer('prior', values, persistent=False)
         self.gamma1 = gamma1
         self.gamma2 = gamma2
         self.alpha = alpha
@@ -135,7 +163,7 @@ class BalancedEnergyLoss(nn.Module):
         """
         reject_pixel_weight(weight, type(self).__name__)
         ignore = self.ignore_index if ignore_index is None else ignore_index
-        prior = self.prior
+        prior = self.online_prior if self.online else self.prior
         if prior is None:
             channels = self.num_classes or cls_score.shape[1]
             prior = cls_score.new_full((channels, ), 1.0 / channels,
@@ -147,7 +175,30 @@ class BalancedEnergyLoss(nn.Module):
             ignore_index=ignore, lambda_sparse=self.lambda_sparse,
             lambda_smooth=self.lambda_smooth, variant=self.variant,
             num_classes=self.num_classes)
+        if self.online and self.training:
+            self.update_online_prior(cls_score, label)
         return self.loss_weight * loss
+
+    @torch.no_grad()
+    def update_online_prior(self, cls_score: Tensor, label: Tensor) -> None:
+        """Fold this batch's outlier-pixel argmax histogram into the estimate.
+
+        The counts are summed over all processes first, so every rank holds
+        the same estimate and it equals the estimate of one process seeing
+        the whole global batch. Batches without outlier pixels anywhere leave
+        it unchanged.
+        """
+        channels = self.online_prior.numel()
+        outlier = label == self.ood_index
+        picked = cls_score[:, :channels].detach().argmax(1)[outlier]
+        counts = torch.bincount(picked, minlength=channels).to(torch.float64)
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(counts)
+        total = counts.sum()
+        if total > 0:
+            batch = (counts / total).to(self.online_prior.dtype)
+            self.online_prior.mul_(self.online_momentum).add_(
+                (1.0 - self.online_momentum) * batch)
 
     @property
     def loss_name(self) -> str:
