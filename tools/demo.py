@@ -1,78 +1,234 @@
-"""Smoke demo: generate a toy dataset, train a small DeepLabV3+, evaluate it.
+"""The whole method end to end on a CPU, on data generated here.
 
-Runs on a laptop CPU in about a minute with no download. Each stage is skipped
-when its output exists (``--force`` redoes everything).
+Stages (each skipped when its output exists; --force redoes them):
+  1. generate street scenes, a synthetic outlier bank and an anomaly split;
+  2. train the in-distribution DeepLabV3+ on the scenes;
+  3. estimate the outlier class prior with that model (tools/estimate_prior.py);
+  4. fine-tune with pasted outliers + the balanced energy loss;
+  5. fine-tune the same way with vanilla energy regularization (baseline);
+  6. evaluate the in-distribution model (max logit, energy) and both
+     fine-tuned models (energy) on the anomaly split; heat maps, ROC/PR
+     figures and a SegmentMeIfYouCan-format export of the balanced model;
+  7. print a results table and write report.md in the work dir.
 """
 import argparse
 import os
 import os.path as osp
 import re
+import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmseg_be.utils import config_path  # noqa: E402
-from mmseg_be.utils.toy_data import write_toy_seg_dataset  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 TOOLS = osp.dirname(osp.abspath(__file__))
+CONFIGS = osp.join(osp.dirname(TOOLS), 'configs', 'demo')
+INLIER_CFG = osp.join(CONFIGS, 'deeplabv3plus_r18-d16_synthetic-inlier.py')
+BALANCED_CFG = osp.join(CONFIGS,
+                        'deeplabv3plus_r18-d16_synthetic-balanced-energy.py')
+ENERGY_CFG = osp.join(CONFIGS, 'deeplabv3plus_r18-d16_synthetic-energy.py')
+
+FULL = dict(num_train=160, num_val=10, num_anomaly=30, num_outliers=100,
+            size=(128, 256), inlier_iters=250, finetune_iters=100,
+            prior_samples=100)
+QUICK = dict(num_train=8, num_val=2, num_anomaly=4, num_outliers=8,
+             size=(64, 128), inlier_iters=4, finetune_iters=2,
+             prior_samples=4)
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/demo',
-                        help='where data, checkpoints and logs go')
-    parser.add_argument('--iters', type=int, default=40,
-                        help='training iterations')
+                        help='data, checkpoints, logs and report.md go here')
     parser.add_argument('--quick', action='store_true',
-                        help='a few iterations only (for CI)')
+                        help='tiny data and a few iterations (CI); the '
+                        'numbers are then meaningless, the pipeline is not')
     parser.add_argument('--force', action='store_true',
                         help='redo every stage even if its output exists')
-    return parser.parse_args()
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the data generator and the training')
+    return parser.parse_args(argv)
 
 
-def run_stage(name: str, cmd: list, log_path: str) -> str:
-    print(f'[demo] {name}: {" ".join(cmd)}  (log: {log_path})', flush=True)
-    with open(log_path, 'w') as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
-    text = open(log_path).read()
-    if proc.returncode != 0:
-        sys.exit(f'[demo] {name} failed (exit {proc.returncode}); the end of '
-                 f'{log_path}:\n' + text[-2000:])
-    return text
+class Demo:
+    """Runs the stages as subprocesses of the project's own tools."""
+
+    def __init__(self, args):
+        self.args = args
+        self.s = QUICK if args.quick else FULL
+        self.work = osp.abspath(args.work_dir)
+        self.data = osp.join(self.work, 'data')
+        self.timings = {}
+        os.makedirs(self.work, exist_ok=True)
+
+    def done(self, path: str) -> bool:
+        return osp.exists(path) and not self.args.force
+
+    def run(self, name: str, cmd: list, total: int = 0) -> str:
+        """Run a tool, log its output, drive a progress bar from it."""
+        log_path = osp.join(self.work, 'logs', f'{name}.log')
+        os.makedirs(osp.dirname(log_path), exist_ok=True)
+        start = time.time()
+        bar = tqdm(total=total or None, desc=f'{name:<18}', unit='it',
+                   leave=True, dynamic_ncols=True)
+        env = dict(os.environ, PYTHONUNBUFFERED='1')
+        with open(log_path, 'w') as log:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True,
+                                    env=env)
+            for line in proc.stdout:
+                log.write(line)
+                m = re.search(r'Iter\((?:train|test)\)\s*\[\s*(\d+)/(\d+)\]',
+                              line) or re.search(r'(\d+)/(\d+) \[', line)
+                if m:
+                    bar.total = int(m.group(2))
+                    bar.n = int(m.group(1))
+                    bar.refresh()
+            code = proc.wait()
+        if code == 0 and bar.total:
+            bar.n = bar.total
+            bar.refresh()
+        bar.close()
+        self.timings[name] = time.time() - start
+        if code != 0:
+            with open(log_path) as f:
+                tail = f.read()[-3000:]
+            sys.exit(f'[demo] stage {name} failed (exit {code}); end of '
+                     f'{log_path}:\n{tail}')
+        return log_path
+
+    def data_options(self, finetune: bool) -> list:
+        opts = [f'train_dataloader.dataset.data_root={self.data}/scenes',
+                f'val_dataloader.dataset.data_root={self.data}/anomaly',
+                f'test_dataloader.dataset.data_root={self.data}/anomaly',
+                f'randomness.seed={self.args.seed}']
+        if finetune:
+            opts.append('train_dataloader.dataset.pipeline.2.bank_root='
+                        f'{self.data}/outlier_bank')
+        return opts
+
+    def schedule_options(self, iters: int) -> list:
+        return [f'train_cfg.max_iters={iters}',
+                f'train_cfg.val_interval={iters}',
+                f'param_scheduler.0.end={iters}',
+                f'default_hooks.checkpoint.interval={iters}',
+                f'default_hooks.logger.interval={max(1, min(25, iters))}']
+
+    def stage_data(self):
+        marker = osp.join(self.data, '.complete')
+        if self.done(marker):
+            return
+        start = time.time()
+        print('[demo] generating scenes, outlier bank and anomaly split',
+              flush=True)
+        from mmseg_be.datasets.synthetic import generate_demo_data
+        if self.args.force and osp.isdir(self.data):
+            shutil.rmtree(self.data)
+        s = self.s
+        generate_demo_data(self.data, s['num_train'], s['num_val'],
+                           s['num_anomaly'], s['num_outliers'], s['size'],
+                           seed=self.args.seed)
+        open(marker, 'w').close()
+        self.timings['data'] = time.time() - start
+
+    def train(self, name: str, config: str, iters: int, extra: list) -> str:
+        work = osp.join(self.work, name)
+        ckpt = osp.join(work, f'iter_{iters}.pth')
+        if not self.done(ckpt):
+            self.run(f'train {name}', [
+                sys.executable, osp.join(TOOLS, 'train.py'), config,
+                '--work-dir', work, '--cfg-options'
+            ] + extra + self.schedule_options(iters), total=iters)
+        return ckpt
+
+    def stage_prior(self, inlier_ckpt: str) -> str:
+        out = osp.join(self.work, 'prior.json')
+        if not self.done(out):
+            self.run('estimate prior', [
+                sys.executable, osp.join(TOOLS, 'estimate_prior.py'),
+                BALANCED_CFG, inlier_ckpt, '--out', out, '--num-samples',
+                str(self.s['prior_samples']), '--batch-size', '4', '--seed',
+                str(self.args.seed), '--cfg-options'
+            ] + self.data_options(True), total=self.s['prior_samples'])
+        return out
+
+    def evaluate(self, name: str, config: str, ckpt: str, score: str,
+                 extra: tuple = ()) -> str:
+        out = osp.join(self.work, 'eval', name)
+        if not self.done(osp.join(out, 'metrics_summary.json')):
+            self.run(f'eval {name}', [
+                sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt,
+                '--work-dir', osp.join(self.work, 'test_runs', name),
+                '--figures', out, '--method', name, '--cfg-options',
+                f'test_evaluator.score={score}'
+            ] + self.data_options(False) + list(extra),
+                     total=self.s['num_anomaly'])
+        return out
+
+    def main(self):
+        from mmseg_be.apis import demo_report as report
+        s = self.s
+        self.stage_data()
+        inlier = self.train('inlier', INLIER_CFG, s['inlier_iters'],
+                            self.data_options(False))
+        prior = self.stage_prior(inlier)
+        finetune = self.data_options(True) + [f'load_from={inlier}']
+        balanced = self.train(
+            'balanced_energy', BALANCED_CFG, s['finetune_iters'],
+            finetune + [f'model.decode_head.loss_decode.1.prior={prior}'])
+        energy = self.train('energy', ENERGY_CFG, s['finetune_iters'],
+                            finetune)
+        heat_dir = osp.join(self.work, 'heatmaps')
+        export_dir = osp.join(self.work, 'submission')
+        evals = {
+            'in-distribution / max logit':
+            self.evaluate('inlier_max_logit', INLIER_CFG, inlier,
+                          'max_logit'),
+            'in-distribution / energy':
+            self.evaluate('inlier_energy', INLIER_CFG, inlier, 'energy'),
+            'vanilla energy fine-tuned / energy':
+            self.evaluate('energy', ENERGY_CFG, energy, 'energy'),
+            'balanced energy fine-tuned / energy':
+            self.evaluate('balanced_energy', BALANCED_CFG, balanced,
+                          'energy', ('--show-dir', heat_dir, '--out',
+                                     export_dir, '--dataset-name',
+                                     'SyntheticAnomaly-demo', '--overwrite')),
+        }
+        rows = report.collect(evals)
+        figure = report.combined_figure(evals, self.work,
+                                        'synthetic anomaly split')
+        heatmaps = sorted(
+            os.path.join(d, f) for d, _, files in os.walk(heat_dir)
+            for f in files if f.endswith('.png'))[:3]
+        checks = report.checks(rows, 'balanced energy fine-tuned / energy',
+                               'in-distribution / max logit')
+        settings = ('quick (CI sizes: numbers not meaningful)'
+                    if self.args.quick else 'full') + (
+                        f', {s["num_train"]} training scenes of '
+                        f'{s["size"][0]}x{s["size"][1]}, '
+                        f'{s["inlier_iters"]} + {s["finetune_iters"]} '
+                        f'iterations, {s["num_anomaly"]} anomaly scenes, '
+                        f'seed {self.args.seed}')
+        path = report.write_report(
+            osp.join(self.work, 'report.md'), rows, figure, heatmaps,
+            self.timings, checks, export_dir, settings)
+        print()
+        print(report.terminal_table(rows))
+        print()
+        for line in checks:
+            print(line)
+        print(f'\nreport: {path}')
+        print(f'stage times (s): ' + ', '.join(
+            f'{k} {v:.0f}' for k, v in self.timings.items()) +
+              f'; total {sum(self.timings.values()):.0f}')
 
 
-def main():
-    args = parse_args()
-    iters = 4 if args.quick else args.iters
-    os.makedirs(args.work_dir, exist_ok=True)
-    data = osp.join(args.work_dir, 'data')
-    if args.force or not osp.isdir(osp.join(data, 'ann_dir')):
-        print('[demo] generating the toy dataset', flush=True)
-        write_toy_seg_dataset(data, num_images=8, size=(64, 96), seed=0)
-    config = config_path('smoke/toy_deeplabv3plus_r18.py')
-    options = ['--cfg-options'] + [
-        f'{k}_dataloader.dataset.data_root={data}'
-        for k in ('train', 'val', 'test')
-    ] + [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-         f'default_hooks.checkpoint.interval={iters}']
-    train_dir = osp.join(args.work_dir, 'train')
-    ckpt = osp.join(train_dir, f'iter_{iters}.pth')
-    if args.force or not osp.isfile(ckpt):
-        run_stage('train', [sys.executable, osp.join(TOOLS, 'train.py'),
-                            config, '--work-dir', train_dir] + options,
-                  osp.join(args.work_dir, 'train.log'))
-    text = run_stage('test', [sys.executable, osp.join(TOOLS, 'test.py'),
-                              config, ckpt, '--work-dir',
-                              osp.join(args.work_dir, 'test')] + options,
-                     osp.join(args.work_dir, 'test.log'))
-    found = re.findall(r'Iter\(test\).*?aAcc: ([0-9.]+)\s+mIoU: ([0-9.]+)',
-                       text)
-    if not found:
-        sys.exit('[demo] the test log holds no metrics; see test.log')
-    acc, miou = found[-1]
-    print(f'[demo] toy model after {iters} iterations: aAcc {acc}%, '
-          f'mIoU {miou}%')
+def main(argv=None):
+    Demo(parse_args(argv)).main()
 
 
 if __name__ == '__main__':

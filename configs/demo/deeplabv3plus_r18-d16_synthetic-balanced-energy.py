@@ -9,7 +9,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
-load_from = 'work_dirs/demo/inlier/iter_300.pth'
+load_from = 'work_dirs/demo/inlier/iter_250.pth'
 prior_file = 'work_dirs/demo/prior.json'
 # The released margins (m_in -12, m_out -6) assume the logit scale of a
 # Cityscapes model; the small demo model's energies live around -8..-2, so
@@ -24,7 +24,7 @@ model = dict(
              loss_weight=0.1, **energy_margins),
     ]))
 
-iters = 150
+iters = 100
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.005, momentum=0.9, weight_decay=5e-4))
@@ -37,6 +37,7 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    visualization=dict(type='SegVisualizationHook'),
     logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iters,
                     save_best='AP', rule='greater'))

@@ -8,7 +8,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
-iters = 300
+iters = 250
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=5e-4))
@@ -21,6 +21,7 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
+    visualization=dict(type='SegVisualizationHook'),
     logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iters))
 log_processor = dict(by_epoch=False)

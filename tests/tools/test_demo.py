@@ -1,0 +1,61 @@
+"""tools/demo.py --quick end to end: every stage writes its outputs."""
+import glob
+import json
+import math
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+from tests.helpers import REPO
+
+
+def run_demo(work):
+    proc = subprocess.run(
+        [sys.executable, 'tools/demo.py', '--quick', '--work-dir', work],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+        env=dict(os.environ, OMP_NUM_THREADS='2'))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_quick_demo_produces_every_stage(tmp_path):
+    work = str(tmp_path / 'demo')
+    out = run_demo(work)
+    expected = ['data/.complete', 'inlier/iter_4.pth', 'prior.json',
+                'balanced_energy/iter_2.pth', 'energy/iter_2.pth',
+                'report.md', 'roc_pr_synthetic_anomaly_split.png']
+    for rel in expected:
+        assert osp.isfile(osp.join(work, rel)), rel
+    with open(osp.join(work, 'prior.json')) as f:
+        prior = json.load(f)
+    assert len(prior['prior']) == 8 and prior['num_pixels'] > 0
+    assert math.isclose(sum(prior['prior']), 1.0, rel_tol=1e-9)
+    evals = sorted(os.listdir(osp.join(work, 'eval')))
+    assert evals == ['balanced_energy', 'energy', 'inlier_energy',
+                     'inlier_max_logit']
+    num_anomaly = len(os.listdir(osp.join(work, 'data', 'anomaly',
+                                          'labels')))
+    heatmaps = glob.glob(osp.join(work, 'heatmaps', '**', '*.png'),
+                         recursive=True)
+    assert len(heatmaps) == num_anomaly
+    frames = glob.glob(osp.join(work, 'submission', 'anomaly_p', '*', '*',
+                                '*.hdf5'))
+    assert len(frames) == num_anomaly
+    # The terminal table: four rows of three finite numbers, in percent.
+    rows = re.findall(r'^(.+?/ (?:max logit|energy))\s+([-\d.na]+)\s+'
+                      r'([-\d.na]+)\s+([-\d.na]+)$', out, re.M)
+    assert len(rows) == 4
+    for _, *values in rows:
+        assert all(0.0 <= float(v) <= 100.0 for v in values)
+    with open(osp.join(work, 'report.md')) as f:
+        report = f.read()
+    assert 'roc_pr_synthetic_anomaly_split.png' in report
+    assert report.count('![heat map]') == min(3, num_anomaly)
+
+    # A second run reuses every stage: no checkpoint is rewritten.
+    ckpt = osp.join(work, 'balanced_energy', 'iter_2.pth')
+    before = os.stat(ckpt).st_mtime_ns
+    run_demo(work)
+    assert os.stat(ckpt).st_mtime_ns == before
