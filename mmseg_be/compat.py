@@ -51,7 +51,6 @@ class _MissingOp:
 class _CompiledOpsStandIn(types.ModuleType):
     """Module object that answers every attribute with a :class:`_MissingOp`."""
 
-    is_mmseg_be_standin = True
 
     def __getattr__(self, name: str):
         if name.startswith('__') and name.endswith('__'):
@@ -65,7 +64,7 @@ def has_compiled_mmcv_ops() -> bool:
     """Whether a real ``mmcv._ext`` (full mmcv) can be imported."""
     existing = sys.modules.get(STANDIN_NAME)
     if existing is not None:
-        return not getattr(existing, 'is_mmseg_be_standin', False)
+        return not isinstance(existing, _CompiledOpsStandIn)
     try:
         return importlib.util.find_spec(STANDIN_NAME) is not None
     except (ImportError, ValueError):
