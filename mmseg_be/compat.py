@@ -51,7 +51,6 @@ class _MissingOp:
 class _CompiledOpsStandIn(types.ModuleType):
     """Module object that answers every attribute with a :class:`_MissingOp`."""
 
-
     def __getattr__(self, name: str):
         if name.startswith('__') and name.endswith('__'):
             raise AttributeError(name)
