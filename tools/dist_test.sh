@@ -3,6 +3,13 @@
 # mmengine's distributed launcher (--launcher pytorch).
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT NPROC [test.py args...]
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  echo "usage: $0 CONFIG CHECKPOINT NPROC [tools/test.py arguments]"
+  echo "Runs NPROC processes per node through torchrun (python -m torch.distributed.run)"
+  echo "with --launcher pytorch. Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT."
+  echo "PYTHON picks the interpreter (default: python). CPU-only machines use gloo."
+  exit 0
+fi
 if [ $# -lt 3 ]; then
   echo "usage: $0 CONFIG CHECKPOINT NPROC [tools/test.py arguments]" >&2
   exit 2

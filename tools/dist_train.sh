@@ -4,6 +4,13 @@
 # Usage: tools/dist_train.sh CONFIG NPROC [train.py args...]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT on every node.
 set -euo pipefail
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  echo "usage: $0 CONFIG NPROC [tools/train.py arguments]"
+  echo "Runs NPROC processes per node through torchrun (python -m torch.distributed.run)"
+  echo "with --launcher pytorch. Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT."
+  echo "PYTHON picks the interpreter (default: python). CPU-only machines use gloo."
+  exit 0
+fi
 if [ $# -lt 2 ]; then
   echo "usage: $0 CONFIG NPROC [tools/train.py arguments]" >&2
   exit 2
