@@ -194,8 +194,9 @@ class Demo:
             self.evaluate('energy', ENERGY_CFG, energy, 'energy'),
             'balanced energy fine-tuned / energy':
             self.evaluate('balanced_energy', BALANCED_CFG, balanced,
-                          'energy', ('--show-dir', heat_dir, '--out',
-                                     export_dir, '--dataset-name',
+                          'energy', (f'model.decode_head.loss_decode.1.prior='
+                                     f'{prior}', '--show-dir', heat_dir,
+                                     '--out', export_dir, '--dataset-name',
                                      'SyntheticAnomaly-demo', '--overwrite')),
         }
         rows = report.collect(evals)

@@ -51,7 +51,7 @@ def main(argv=None):
 
     from mmseg_be.apis import estimate_prior, write_prior_json
     from mmseg_be.apis.prior_estimation import (_forced_paste_pipeline,
-                                                _without_missing_prior_files)
+                                                without_missing_prior_files)
     from mmseg_be.utils import config_path
 
     args = parse_args(argv)
@@ -68,7 +68,7 @@ def main(argv=None):
     dataset = DATASETS.build(dataset_cfg)
     classes = list(dataset.metainfo.get('classes') or [])
     num_classes = args.num_classes or (len(classes) or None)
-    for path in _without_missing_prior_files(cfg.model):
+    for path in without_missing_prior_files(cfg.model):
         print(f'note: the config\'s loss names the prior file {path}, which '
               'does not exist yet; the losses are not used here')
     model = init_model(cfg, args.checkpoint, device=args.device)

@@ -1,4 +1,6 @@
 """High-level functions behind the tools."""
-from .prior_estimation import estimate_prior, write_prior_json
+from .prior_estimation import (estimate_prior, without_missing_prior_files,
+                               write_prior_json)
 
-__all__ = ['estimate_prior', 'write_prior_json']
+__all__ = ['estimate_prior', 'without_missing_prior_files',
+           'write_prior_json']

@@ -19,7 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 
-def _without_missing_prior_files(node, found: Optional[list] = None) -> list:
+def without_missing_prior_files(node, found: Optional[list] = None) -> list:
     """Set ``prior=None`` wherever a loss names a prior file not yet written.
 
     The usual flow estimates the prior with the fine-tuning config before
@@ -36,10 +36,10 @@ def _without_missing_prior_files(node, found: Optional[list] = None) -> list:
             node['prior'] = None
             found.append(prior)
         for value in node.values():
-            _without_missing_prior_files(value, found)
+            without_missing_prior_files(value, found)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            _without_missing_prior_files(value, found)
+            without_missing_prior_files(value, found)
     return found
 
 

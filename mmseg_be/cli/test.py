@@ -16,9 +16,10 @@ import argparse
 import os.path as osp
 from typing import List, Optional
 
+from mmengine.logging import print_log
+
 import mmseg_be  # noqa: F401  (registers the package before configs load)
-import mmseg_be.export  # noqa: F401  (hooks, until mmseg_be imports it)
-import mmseg_be.visualization  # noqa: F401  (the anomaly visualizer)
+from mmseg_be.apis import without_missing_prior_files
 from mmseg_be.cli.common import add_common_args, load_config
 from mmseg_be.export.cli import (add_mapping_args, add_score_args,
                                  mapping_from_args)
@@ -138,6 +139,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     _drop_training(cfg)
+    # Testing computes no loss: a prior file named by the training losses
+    # need not exist here (e.g. evaluating on another machine).
+    for path in without_missing_prior_files(cfg.model):
+        print_log(f'The loss names the prior file {path}, which does not '
+                  'exist; testing does not use it.', logger='current')
     if args.show or args.show_dir:
         _enable_visualization(cfg, args)
     if args.tta:

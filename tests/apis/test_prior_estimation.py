@@ -103,3 +103,20 @@ def test_config_without_paste_fails_clearly(setup, tmp_path):
     assert proc.returncode != 0
     assert 'no PasteOutliers step' in proc.stderr
     assert not osp.exists(tmp_path / 'x.json')
+
+
+def test_missing_prior_files_are_dropped_for_inference(tmp_path):
+    from mmseg_be.apis import without_missing_prior_files
+    present = tmp_path / 'p.json'
+    present.write_text('{"prior": [1, 1]}')
+    model = dict(decode_head=dict(loss_decode=[
+        dict(type='OODCrossEntropyLoss'),
+        dict(type='BalancedEnergyLoss', prior=str(tmp_path / 'missing.json')),
+    ]), auxiliary_head=dict(loss_decode=dict(type='BalancedEnergyLoss',
+                                             prior=str(present))),
+                 other=dict(prior='online'))
+    dropped = without_missing_prior_files(model)
+    assert dropped == [str(tmp_path / 'missing.json')]
+    assert model['decode_head']['loss_decode'][1]['prior'] is None
+    assert model['auxiliary_head']['loss_decode']['prior'] == str(present)
+    assert model['other']['prior'] == 'online'
