@@ -148,3 +148,26 @@ def test_benchmarks_need_unique_names():
 
 def test_table_values_from_numpy_are_printed():
     assert '0.12' in format_table({'x': {'m': float(np.float32(0.123))}})
+
+
+def test_evaluator_overrides_reach_every_benchmark():
+    from mmseg_be.engine import MultiDatasetTestLoop
+    benchmarks = [
+        dict(name='a', dataloader=dict(), evaluator=dict(
+            type='PixelOODMetric', score='energy', smooth_kernel=7)),
+        dict(name='b', dataloader=dict(), evaluator=dict(
+            type='PixelOODMetric', score='energy', component_metrics=True)),
+    ]
+    loop = MultiDatasetTestLoop(None, None, None, benchmarks=benchmarks,
+                                evaluator_overrides=dict(score='max_logit'))
+    assert [b['evaluator'] for b in loop.benchmarks] == [
+        dict(type='PixelOODMetric', score='max_logit', smooth_kernel=7),
+        dict(type='PixelOODMetric', score='max_logit',
+             component_metrics=True),
+    ]
+    # The config's own lists are not modified in place.
+    assert benchmarks[0]['evaluator']['score'] == 'energy'
+    built = [dict(name='c', dataloader=dict(), evaluator=object())]
+    with pytest.raises(TypeError, match='evaluator_overrides'):
+        MultiDatasetTestLoop(None, None, None, benchmarks=built,
+                             evaluator_overrides=dict(score='energy'))
