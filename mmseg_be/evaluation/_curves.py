@@ -48,8 +48,8 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
     One pass over the distinct values, highest first. The AP terms go to a
     streaming numpy-order sum (their count, the number of distinct values,
     is known beforehand); the ROC points that ``drop_intermediate`` keeps are
-    collected (about two per run of anomaly pixels in score order) and
-    integrated at the end.
+    turned into trapezoid terms as they come, and the terms are summed at
+    the end in numpy's order.
 
     Args:
         neg: Inlier table.
@@ -72,8 +72,7 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
     last_tp = last_fp = 0.0
     # the last row of a chunk is decided once the next row is known
     pending: Optional[Tuple[int, float, float, float, float]] = None
-    roc_x: List[np.ndarray] = [np.zeros(1)]
-    roc_y: List[np.ndarray] = [np.zeros(1)]
+    roc = _TrapezoidTerms()
     best_f1, best_thr = -1.0, None
     pebal_best: Optional[Tuple[float, float]] = None
     pebal_open = pebal_compat
@@ -106,15 +105,13 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
         if pending is not None:
             if n <= 2 or pending[0] == 0 or (pending[1], pending[2]) != (
                     dp[0], dq[0]):
-                roc_x.append(np.array([pending[3]]))
-                roc_y.append(np.array([pending[4]]))
+                roc.add(np.array([pending[3]]), np.array([pending[4]]))
         kept = np.flatnonzero((dp[1:] != dp[:-1]) | (dq[1:] != dq[:-1]))
         if n <= 2:
             kept = np.arange(k - 1)
         elif j0 == 0 and k > 1 and (not len(kept) or kept[0] != 0):
             kept = np.concatenate(([0], kept))
-        roc_x.append(fps[kept] / total_n)
-        roc_y.append(tps[kept] / total_p)
+        roc.add(fps[kept] / total_n, tps[kept] / total_p)
         pending = (j0 + k - 1, float(dp[-1]), float(dq[-1]),
                    float(fps[-1] / total_n), float(tps[-1] / total_p))
         del dp, dq, kept
@@ -150,12 +147,8 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
                           values[rows].astype(np.float64)))
         j0 += k
     # the last row is always kept
-    roc_x.append(np.array([pending[3]]))
-    roc_y.append(np.array([pending[4]]))
-    fx = np.concatenate(roc_x)
-    ty = np.concatenate(roc_y)
-    del roc_x, roc_y
-    auroc = float(1 * np.sum((fx[1:] - fx[:-1]) * (ty[1:] + ty[:-1]) / 2.0))
+    roc.add(np.array([pending[3]]), np.array([pending[4]]))
+    auroc = roc.total()
     fpr_c, tpr_c, prec_c, thr_c = (np.concatenate(parts)
                                    for parts in zip(*curve))
     result = dict(
@@ -175,6 +168,41 @@ def compute_from_tables(neg: Table, pos: Table, tprs: Sequence[float],
     if pebal_compat:
         result['FPR95_pebal'] = pebal_best[1]
     return result
+
+
+class _TrapezoidTerms:
+    """scikit-learn's trapezoid AUROC over ROC points fed in curve order.
+
+    The terms ``(x[i+1] - x[i]) * (y[i+1] + y[i]) / 2.0`` are computed as
+    the points arrive (elementwise, so the same floats as on the whole
+    curve) and kept instead of the points, which halves the memory and
+    avoids concatenating the curve; their count is known only at the end,
+    so they are summed then in numpy's order.
+    """
+
+    def __init__(self) -> None:
+        # roc_curve prepends the point (0, 0)
+        self._last_x = np.zeros(1)
+        self._last_y = np.zeros(1)
+        self._terms: List[np.ndarray] = []
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append the next points of the curve."""
+        if not len(x):
+            return
+        fx = np.concatenate((self._last_x, x))
+        ty = np.concatenate((self._last_y, y))
+        self._terms.append((fx[1:] - fx[:-1]) * (ty[1:] + ty[:-1]) / 2.0)
+        self._last_x, self._last_y = x[-1:], y[-1:]
+
+    def total(self) -> float:
+        """``np.sum`` of all terms, bit for bit."""
+        acc = StreamingPairwiseSum(sum(len(t) for t in self._terms))
+        start = 0
+        for terms in self._terms:
+            acc.add(start, terms)
+            start += len(terms)
+        return acc.total()
 
 
 def _pebal_step(recall: np.ndarray, fps: np.ndarray, tps: np.ndarray,

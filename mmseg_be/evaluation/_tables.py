@@ -11,12 +11,15 @@ twice the number of distinct values. One table is kept per class.
 Run-length encoding and the walk over the union work in chunks; merging
 tables that carry counts packs (value key, count) into one uint64 per row.
 """
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
 Table = Tuple[np.ndarray, Optional[np.ndarray]]
 CHUNK = 1 << 22
+# the per-run passes keep their int64 temporaries small enough for the
+# allocator to reuse (fresh pages are slow to touch) and to stay in cache
+RUN_CHUNK = 1 << 16
 
 
 def _count_dtype(max_count: int) -> type:
@@ -58,8 +61,8 @@ def run_length(sorted_values: np.ndarray,
     out_v = np.empty(n_runs, sorted_values.dtype)
     out_c = np.empty(n_runs, _count_dtype(total))
     filled = 0
-    for lo in range(0, n, CHUNK):
-        hi = min(n, lo + CHUNK)
+    for lo in range(0, n, RUN_CHUNK):
+        hi = min(n, lo + RUN_CHUNK)
         block = sorted_values[lo:hi]
         starts = np.flatnonzero(block[1:] != block[:-1]) + 1
         starts = np.concatenate(([0], starts))
@@ -130,9 +133,21 @@ def _values_of_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return keys.astype(dtype)
 
 
-def merge_tables(tables: Sequence[Table]) -> Table:
-    """Merge tables of one class into one (counts of equal values add)."""
-    tables = [t for t in tables if table_len(t)]
+def merge_tables(tables: List[Table]) -> Table:
+    """Merge tables of one class into one (counts of equal values add).
+
+    Args:
+        tables: The tables; the list is emptied so that, when the caller
+            holds no other reference, each input is freed as soon as its
+            rows are copied and the result reuses that memory (memory the
+            process has not touched before is slow to obtain).
+
+    Returns:
+        The merged table.
+    """
+    given = tables
+    tables = [t for t in given if table_len(t)]
+    given.clear()
     if not tables:
         raise ValueError('merge_tables needs at least one non-empty table')
     if len(tables) == 1:
@@ -140,34 +155,80 @@ def merge_tables(tables: Sequence[Table]) -> Table:
     dtype = tables[0][0].dtype
     if all(t[1] is None for t in tables):
         values = np.concatenate([t[0] for t in tables])
+        tables.clear()
         values.sort(kind='quicksort')
         return _compact_form(values)
+    multisets = [t[0] for t in tables if t[1] is None]
+    if len(multisets) > 1:
+        # pool the one-pixel-per-row tables with numpy's vectorised sort so
+        # that every table is one sorted run for the run-merging sort below
+        pooled = np.concatenate(multisets)
+        pooled.sort(kind='quicksort')
+        tables = [t for t in tables if t[1] is not None] + [(pooled, None)]
+        del pooled
+    del multisets
     total = sum(table_total(t) for t in tables)
-    keys = [_order_keys(t[0]) for t in tables]
-    if keys[0] is not None and total <= np.iinfo(np.uint32).max:
-        # pack (key, count) in one uint64 and let numpy's vectorised sort
-        # order the pairs; counts of equal keys are summed afterwards
-        packed = np.concatenate([
-            (k.astype(np.uint64) << np.uint64(32))
-            | (np.uint64(1) if c is None else c.astype(np.uint64))
-            for k, (_, c) in zip(keys, tables)])
-        del keys
-        packed.sort(kind='quicksort')
-        key_part = (packed >> np.uint64(32)).astype(np.uint32)
-        counts = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        del packed
-        key_part, counts = run_length(key_part, counts)
-        return _values_of_keys(key_part, dtype), counts.astype(np.uint32)
+    if dtype.itemsize <= 4 and total <= np.iinfo(np.uint32).max:
+        # pack (key, count) in one uint64 per row; the rows form one sorted
+        # run per table, which the stable sort (timsort) merges in about
+        # linear time. Work is chunked so that only the packed rows and the
+        # result are allocated at full size (fresh memory is slow to touch).
+        packed = np.empty(sum(table_len(t) for t in tables), np.uint64)
+        offset = 0
+        for values, counts in tables:
+            for lo in range(0, len(values), CHUNK):
+                hi = min(len(values), lo + CHUNK)
+                rows = packed[offset + lo:offset + hi]
+                rows[...] = _order_keys(values[lo:hi])
+                rows <<= np.uint64(32)
+                rows |= np.uint64(1) if counts is None else counts[lo:hi]
+            offset += len(values)
+        tables.clear()
+        del values, counts
+        packed.sort(kind='stable')
+        return _run_length_packed(packed, dtype)
     values = np.concatenate([t[0] for t in tables])
     counts = np.concatenate([
         np.ones(len(v), np.uint64) if c is None else c.astype(np.uint64)
         for v, c in tables])
+    tables.clear()
     # concatenated sorted runs: the stable (merge-based) sort is near linear
     order = np.argsort(values, kind='stable')
     values = values[order]
     counts = counts[order]
     del order
     return run_length(values, counts)
+
+
+def _run_length_packed(packed: np.ndarray, dtype: np.dtype) -> Table:
+    """Run-length table of sorted packed (key << 32 | count) rows."""
+    n = len(packed)
+    n_runs = 1
+    for lo in range(0, n - 1, CHUNK):
+        hi = min(n - 1, lo + CHUNK)
+        n_runs += int(np.count_nonzero(
+            (packed[lo + 1:hi + 1] ^ packed[lo:hi]) >> np.uint64(32)))
+    out_v = np.empty(n_runs, dtype)
+    out_c = np.empty(n_runs, np.uint32)
+    filled = 0
+    last_key = None
+    for lo in range(0, n, RUN_CHUNK):
+        block = packed[lo:lo + RUN_CHUNK]
+        keys = (block >> np.uint64(32)).astype(np.uint32)
+        counts = block & np.uint64(0xFFFFFFFF)
+        starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        starts = np.concatenate(([0], starts))
+        sums = np.add.reduceat(counts, starts)
+        if last_key is not None and keys[0] == last_key:
+            # the first run continues the previous chunk's last one
+            out_c[filled - 1] += np.uint32(sums[0])
+            starts, sums = starts[1:], sums[1:]
+        k = len(starts)
+        out_v[filled:filled + k] = _values_of_keys(keys[starts], dtype)
+        out_c[filled:filled + k] = sums
+        filled += k
+        last_key = keys[-1]
+    return out_v, out_c
 
 
 def union_chunks_desc(neg: Table, pos: Table, chunk: int = 1 << 20

@@ -177,8 +177,11 @@ class PixelOODAccumulator:
         rows = sum(table_len(t) for t in pending)
         if force or rows > max(size, _COMPACT_MIN_ROWS):
             parts = ([self._tables[c]] if self._tables[c] else []) + pending
+            # hand the only references over: merge_tables frees the inputs
+            # once copied, so the result reuses their memory
+            self._tables[c], self._pending[c] = None, []
+            del pending
             self._tables[c] = merge_tables(parts)
-            self._pending[c] = []
 
     def merge(self, other: 'PixelOODAccumulator') -> 'PixelOODAccumulator':
         """Add another accumulator's pixels to this one (in place)."""
