@@ -16,6 +16,7 @@ from mmengine.registry import init_default_scope
 
 import mmseg_be  # noqa: F401
 from mmseg.registry import DATASETS, MODELS
+from mmseg_be.apis import without_missing_prior_files
 from mmseg_be.datasets.synthetic import write_anomaly_split, write_scene_split
 from mmseg_be.datasets.synthetic_bank import write_synthetic_bank
 from tests.datasets import ood_fixtures
@@ -91,12 +92,8 @@ def test_leaf_config_builds(path, tmp_path, bank):
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.pretrained = None
     # A prior file written by an earlier stage (the demo's estimate) may not
-    # exist yet: build with the uniform prior instead.
-    losses = model_cfg.decode_head.loss_decode
-    for loss in losses if isinstance(losses, list) else [losses]:
-        if isinstance(loss.get('prior'), str) and not osp.isfile(
-                loss['prior']):
-            loss['prior'] = None
+    # exist yet: build with the uniform prior, as tools/test.py does.
+    without_missing_prior_files(model_cfg)
     model = MODELS.build(model_cfg)
     assert model.decode_head.num_classes >= 2
     for name, ds_cfg in dataset_configs(cfg):
