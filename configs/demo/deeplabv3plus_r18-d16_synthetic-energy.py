@@ -35,8 +35,8 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     visualization=dict(type='SegVisualizationHook'),
     logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iters,
-                    save_best='AP', rule='greater'))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=iters, save_best='AP', rule='greater'))
 log_processor = dict(by_epoch=False)
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)

@@ -64,5 +64,6 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=20, val_interval=20)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=5, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=20))
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
+                    interval=20))
 env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(backend='gloo'))
