@@ -164,7 +164,7 @@ class Demo:
                 sys.executable, osp.join(TOOLS, 'test.py'), config, ckpt,
                 '--work-dir', osp.join(self.work, 'test_runs', name),
                 '--figures', out, '--method', name, '--cfg-options',
-                f'test_evaluator.score={score}'
+                f'anomaly_score.name={score}'
             ] + self.data_options(False) + list(extra),
                      total=self.s['num_anomaly'])
         return out

@@ -32,7 +32,6 @@ model = dict(
     auxiliary_head=dict(
         loss_decode=dict(
             _delete_=True, type='OODCrossEntropyLoss', loss_weight=0.4)))
-# Released inference: energy smoothed by a 7x7 Gaussian (sigma 1).
-val_evaluator = dict(type='PixelOODMetric', score='energy', smooth_kernel=7,
-                     smooth_sigma=1.0)
-test_evaluator = val_evaluator
+# Released inference: energy smoothed by a 7x7 Gaussian (sigma 1), for
+# validation, heat maps and export alike.
+anomaly_score = dict(name='energy', smooth_kernel=7, smooth_sigma=1.0)

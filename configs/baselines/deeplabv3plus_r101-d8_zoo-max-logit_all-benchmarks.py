@@ -12,4 +12,4 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
 model = dict(pretrained=None, backbone=dict(depth=101))
-test_cfg = dict(evaluator_overrides=dict(score='max_logit'))
+anomaly_score = dict(name='max_logit', smooth_kernel=None)

@@ -2,8 +2,8 @@
 # configs/balanced_energy/ or configs/energy/) on smiyc anomaly track with the released
 # anomaly score (energy, 7x7 Gaussian smoothing, sigma 1), full resolution:
 #   python tools/test.py configs/benchmarks/deeplabv3plus_r101-d8_test-smiyc-anomaly-track.py CHECKPOINT
-# Layout of the data: docs/benchmarks.md. Another score: --cfg-options
-# test_evaluator.score=max_logit (all_benchmarks: test_cfg.evaluator_overrides.score=max_logit).
+# Layout of the data: docs/benchmarks.md. Another score: --score max_logit
+# (or --cfg-options anomaly_score.name=max_logit with MMSeg's tools/test.py).
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     'mmseg::_base_/default_runtime.py',
@@ -12,4 +12,4 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
 model = dict(pretrained=None, backbone=dict(depth=101))
-test_evaluator = dict(score='energy', smooth_kernel=7, smooth_sigma=1.0)
+anomaly_score = dict(name='energy', smooth_kernel=7, smooth_sigma=1.0)

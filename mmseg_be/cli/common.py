@@ -3,6 +3,8 @@ import argparse
 import os
 import os.path as osp
 
+from typing import Any, Dict
+
 import torch
 from mmengine.config import Config, DictAction
 
@@ -74,3 +76,49 @@ def prepare_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
     if cfg.launcher == 'pytorch' and not dist.is_initialized():
         dist.init_process_group(backend='gloo')
+
+
+def add_score_args(parser: argparse.ArgumentParser) -> None:
+    """``--score`` / ``--score-options``: override the config's score.
+
+    Shared by every tool that turns logits into anomaly scores, so one flag
+    changes the evaluated, drawn and exported score together.
+    """
+    from mmseg_be.scoring import SCORE_FUNCTIONS
+    parser.add_argument(
+        '--score', choices=sorted(SCORE_FUNCTIONS),
+        help="anomaly score; overrides the config's anomaly_score.name "
+        '(default: the config\'s, else energy)')
+    parser.add_argument(
+        '--score-options', nargs='+', action=DictAction,
+        help="override other keys of the config's anomaly_score, e.g. "
+        'smooth_kernel=None temperature=2 smooth_sigma=1.5 num_classes=19')
+
+
+def score_overrides(args: argparse.Namespace) -> Dict[str, Any]:
+    """The anomaly-score keys the command line sets."""
+    overrides = dict(getattr(args, 'score_options', None) or {})
+    if getattr(args, 'score', None) is not None:
+        overrides['name'] = args.score
+    return overrides
+
+
+def resolve_anomaly_score(cfg: Config,
+                          args: argparse.Namespace) -> Dict[str, Any]:
+    """Set ``cfg.anomaly_score`` to the run's one setting and return it.
+
+    Config setting (or, for older configs, the evaluator's) overridden by
+    ``--score`` / ``--score-options``; an ``AnomalyScoreHook`` is added to
+    ``custom_hooks`` if the config has none, so the metric, the visualizer
+    and the export hook all use it.
+    """
+    from mmseg_be.engine import anomaly_score_of_config
+    from mmseg_be.scoring import anomaly_score_settings
+    settings = anomaly_score_settings(anomaly_score_of_config(cfg),
+                                      **score_overrides(args))
+    cfg.anomaly_score = settings
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == 'AnomalyScoreHook' for h in hooks):
+        hooks.append(dict(type='AnomalyScoreHook'))
+    cfg.custom_hooks = hooks
+    return settings

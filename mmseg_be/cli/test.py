@@ -1,14 +1,27 @@
 """Test (and evaluate) a checkpoint: MMSeg's tools/test.py with mmseg_be.
 
 Usage: ``python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-[--show-dir DIR] [--out DIR --method NAME --dataset-name AnomalyTrack-all]
+[--out DIR] [--show-dir DIR] [--submission DIR --method NAME
+--dataset-name AnomalyTrack-all] [--score NAME --score-options k=v ...]
 [--figures DIR] [--cfg-options k=v ...] [--launcher pytorch]``; several
 processes through ``tools/dist_test.sh CONFIG CHECKPOINT NPROC``.
 
+The flags mean what they mean in MMSeg's own ``tools/test.py``:
+
+- ``--out``: keep the prediction results for offline use: the evaluator's
+  ``output_dir`` (per image the evaluated anomaly-score map
+  ``{stem}_anomaly.npy`` and the segmentation ``{stem}.png``, plus the curves
+  and metrics of the run).
 - ``--show-dir``: one anomaly heat-map picture per test image
   (:class:`~mmseg_be.visualization.AnomalyVisualizer`).
-- ``--out``: a benchmark submission written while the test runs
+
+and this project adds:
+
+- ``--submission``: a benchmark submission written while the test runs
   (:class:`~mmseg_be.export.SubmissionExportHook`; SMIYC by default).
+- ``--score`` / ``--score-options``: override the config's one
+  ``anomaly_score`` setting for the metric, the heat maps and the
+  submission together.
 - ``--figures``: ROC/PR figures per benchmark and a metrics summary
   (Markdown, CSV, JSON) after the test.
 """
@@ -20,9 +33,10 @@ from mmengine.logging import print_log
 
 import mmseg_be  # noqa: F401  (registers the package before configs load)
 from mmseg_be.apis import without_missing_prior_files
-from mmseg_be.cli.common import add_common_args, load_config
-from mmseg_be.export.cli import (add_mapping_args, add_score_args,
-                                 mapping_from_args)
+from mmseg_be.scoring import describe_anomaly_score
+from mmseg_be.cli.common import (add_common_args, add_score_args,
+                                  load_config, resolve_anomaly_score)
+from mmseg_be.export.cli import add_mapping_args, mapping_from_args
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -34,6 +48,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out',
+        help='keep the prediction results in this folder, as in MMSeg: per '
+        'image the evaluated anomaly scores ({stem}_anomaly.npy) and the '
+        'segmentation ({stem}.png), plus pixel_ood_curves.json')
+    parser.add_argument(
+        '--submission', metavar='DIR',
         help='write a benchmark submission of the test images into this '
         'folder (SMIYC HDF5 by default, see --export-format)')
     parser.add_argument('--method', help='method name of the submission '
@@ -88,8 +107,6 @@ def _enable_visualization(cfg, args: argparse.Namespace) -> None:
     # Keep the config's name and backends; draw heat maps instead of masks.
     if vis.get('type') in (None, 'SegLocalVisualizer', 'AnomalyVisualizer'):
         vis['type'] = 'AnomalyVisualizer'
-        vis['score'] = args.score
-        vis['score_cfg'] = dict(args.score_options or {})
         vis['draw_seg'] = args.draw_seg
         if args.heat_range:
             vis['vmin'], vis['vmax'] = args.heat_range
@@ -102,22 +119,39 @@ def _enable_visualization(cfg, args: argparse.Namespace) -> None:
 def _add_export_hook(cfg, args: argparse.Namespace) -> None:
     if cfg.get('test_cfg', {}).get('type') == 'MultiDatasetTestLoop':
         raise ValueError(
-            '--out writes one benchmark\'s submission; this config tests '
+            '--submission writes one benchmark\'s submission; this config '
+            'tests '
             'several (MultiDatasetTestLoop). Use the benchmark\'s own config '
             '(e.g. configs/_base_/datasets/smiyc_anomaly_track.py based).')
     mapping = mapping_from_args(args)
     hook = dict(
         type='SubmissionExportHook',
-        out_dir=args.out,
+        out_dir=args.submission,
         method=args.method or osp.splitext(osp.basename(args.config))[0],
         format=args.export_format,
         dataset=args.dataset_name,
-        score=args.score,
-        score_cfg=dict(args.score_options or {}),
         mapping=mapping.to_dict() if mapping is not None else None,
         calib_frames=args.calib_frames,
         overwrite=args.overwrite)
     cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [hook]
+
+
+def _keep_results(cfg, out_dir: str) -> None:
+    """What MMSeg's ``--out`` does: the evaluator keeps its results there.
+
+    A multi-benchmark loop gives each benchmark a sub-folder of its name.
+    """
+    if cfg.get('test_cfg', {}).get('type') == 'MultiDatasetTestLoop':
+        for bench in cfg.test_cfg.benchmarks:
+            bench['evaluator'] = dict(
+                bench['evaluator'], keep_results=True,
+                output_dir=osp.join(out_dir, bench['name']))
+        return
+    evaluators = cfg.test_evaluator
+    for evaluator in (evaluators if isinstance(evaluators, list) else
+                      [evaluators]):
+        evaluator['output_dir'] = out_dir
+        evaluator['keep_results'] = True
 
 
 def _drop_training(cfg) -> None:
@@ -151,7 +185,14 @@ def main(argv: Optional[List[str]] = None) -> None:
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
+        _keep_results(cfg, args.out)
+    if args.submission is not None:
         _add_export_hook(cfg, args)
+    # After --cfg-options, before the Runner: one score for the metric, the
+    # heat maps and the submission.
+    settings = resolve_anomaly_score(cfg, args)
+    print_log(f'Anomaly score: {describe_anomaly_score(settings)}',
+              logger='current')
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.figures:

@@ -17,6 +17,8 @@ from mmengine.runner.loops import BaseLoop
 from mmseg.registry import LOOPS
 from torch.utils.data import DataLoader
 
+from .anomaly_score_hook import apply_anomaly_score, settings_of_runner
+
 
 def format_table(rows: Dict[str, Dict[str, float]], digits: int = 2) -> str:
     """Plain-text table, one row per benchmark, one column per metric.
@@ -132,6 +134,10 @@ class MultiDatasetTestLoop(BaseLoop):
         if isinstance(bench['evaluator'], (dict, list)):
             bench['evaluator'] = self.runner.build_evaluator(
                 bench['evaluator'])
+            # Built after AnomalyScoreHook.before_run: same setting here.
+            settings = settings_of_runner(self.runner)
+            if settings is not None:
+                apply_anomaly_score([bench['evaluator']], settings)
         dataset = bench['dataloader'].dataset
         if hasattr(dataset, 'metainfo'):
             bench['evaluator'].dataset_meta = dataset.metainfo

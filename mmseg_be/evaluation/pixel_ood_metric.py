@@ -1,18 +1,26 @@
 """``PixelOODMetric``: exact pixel-level OOD metrics inside MMSeg's evaluator.
 
 ``process()`` turns each sample's ``seg_logits`` into an anomaly score map
-(:func:`mmseg_be.scoring.compute_anomaly_score`) and folds it at once into a
-per-rank state (run-length tables, optional SMIYC bins and components); no
-full-resolution map is kept. ``self.results`` holds that single state object,
-so mmengine's ``collect_results`` gathers one compact state per rank and
+(:func:`mmseg_be.scoring.compute_anomaly_score`, with the config's one
+``anomaly_score`` setting handed over by
+:class:`~mmseg_be.engine.AnomalyScoreHook`) and folds it into a per-rank
+state (run-length tables, optional SMIYC bins and components). Apart from the
+most recent image of each rank (see below), no full-resolution map is kept.
+``self.results`` holds that single state object, so mmengine's
+``collect_results`` gathers one compact state per rank and
 ``compute_metrics`` merges them. Example config::
 
-    val_evaluator = dict(type='PixelOODMetric', score='energy',
-                         smooth_kernel=7, smooth_sigma=1, num_classes=19)
+    anomaly_score = dict(name='energy', smooth_kernel=7, smooth_sigma=1.0)
+    custom_hooks = [dict(type='AnomalyScoreHook')]
+    test_evaluator = dict(type='PixelOODMetric')
 
-Distributed evaluation: use a sampler with ``round_up=False`` (mmengine's
-``DefaultSampler`` pads the last batch by repeating images, which would be
-counted twice); duplicates are detected by ``img_path`` and reported.
+Several processes give exactly the one-process numbers. mmengine's
+``DefaultSampler`` (``round_up=True``, MMSeg's default) splits the dataset
+interleaved (rank ``r`` gets positions ``r, r + W, r + 2W, ...``) and pads the
+end with repeats of the first images, so only the *last* image of a rank can
+be a repeat. Each rank therefore folds an image into its tables only when the
+next one arrives; at the end, knowing the dataset length, the merge folds a
+rank's last image only if its position is inside the dataset.
 """
 import json
 import os
@@ -21,41 +29,81 @@ import shutil
 import tempfile
 import warnings
 from collections import Counter
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
+from mmengine.dist import get_dist_info
 from mmengine.evaluator import BaseMetric
+from PIL import Image
 from mmseg.registry import METRICS
 
-from ..scoring import compute_anomaly_score
+from ..scoring import AnomalyScoreUser, compute_anomaly_score
 from .binned import SMIYCBinnedAccumulator
 from .component_metric import ComponentMetricAccumulator
 from .functional import PixelOODAccumulator
 
+#: One image waiting to be folded: (name, scores, labels).
+_Pending = Tuple[str, np.ndarray, np.ndarray]
+
+
+def _numpy(array) -> np.ndarray:
+    """A tensor (any device) or array as a numpy array."""
+    if isinstance(array, torch.Tensor):
+        return array.detach().cpu().numpy()
+    return np.asarray(array)
+
+
+def fpr_metric_name(tpr: float) -> str:
+    """The metric key of the FPR at a TPR: 0.95 -> ``FPR95``, 0.995 ->
+    ``FPR99_5`` (no ``@`` or ``.``: usable as a TensorBoard / W&B tag and in
+    ``save_best``)."""
+    return 'FPR' + f'{100 * float(tpr):.6g}'.replace('.', '_')
+
 
 class _RankState:
-    """Everything one rank accumulates (pickled by collect_results)."""
+    """Everything one rank accumulates (pickled by collect_results).
 
-    def __init__(self, binned: bool) -> None:
+    Args:
+        binned: Keep SMIYC bins too.
+        rank: This process's rank.
+        world_size: Number of processes.
+    """
+
+    def __init__(self, binned: bool, rank: int = 0,
+                 world_size: int = 1) -> None:
         self.pixels = PixelOODAccumulator()
         self.binned = SMIYCBinnedAccumulator() if binned else None
         self.components: Optional[ComponentMetricAccumulator] = None
         self.cached_maps: List[str] = []
         self.img_paths: List[str] = []
+        self.rank = rank
+        self.world_size = world_size
+        self.num_seen = 0
+        self.pending: Optional[_Pending] = None
+
+    def last_position(self) -> int:
+        """Dataset position of the pending image under DefaultSampler."""
+        return self.rank + (self.num_seen - 1) * self.world_size
 
 
 @METRICS.register_module()
-class PixelOODMetric(BaseMetric):
+class PixelOODMetric(BaseMetric, AnomalyScoreUser):
     """AUROC, AP and FPR95 (percent) of an anomaly score over all pixels.
 
     Args:
-        score: Name in :data:`mmseg_be.scoring.SCORE_FUNCTIONS`.
-        temperature: Score temperature.
-        smooth_kernel: Gaussian smoothing kernel size (None: no smoothing).
-        smooth_sigma: Gaussian sigma.
-        num_classes: Use the first C logit channels only (PAL heads).
+        anomaly_score: The score setting (see
+            :func:`mmseg_be.scoring.anomaly_score_settings`); normally left
+            None and taken from the config's ``anomaly_score`` by
+            :class:`~mmseg_be.engine.AnomalyScoreHook`. Default: energy, no
+            smoothing.
+        score: Legacy, as ``anomaly_score=dict(name=...)``.
+        temperature: Legacy, as ``anomaly_score=dict(temperature=...)``.
+        smooth_kernel: Legacy, as ``anomaly_score=dict(smooth_kernel=...)``.
+        smooth_sigma: Legacy, as ``anomaly_score=dict(smooth_sigma=...)``.
+        num_classes: Legacy, as ``anomaly_score=dict(num_classes=...)``.
         ignore_index: Void label; labels must be 0, 1 or this value.
-        tprs: Extra TPRs at which to report ``FPR@<tpr>``.
+        tprs: Extra TPRs at which to report the FPR (``FPR90`` for 0.9).
         pebal_compat: Also report ``FPR95_pebal`` (nearest-recall FPR).
         binned: Also report the SMIYC binned ``SMIYC_AUROC/AP/FPR95``.
         component_metrics: Also report SMIYC ``sIoU``, ``PPV``, ``mean_F1``.
@@ -63,36 +111,51 @@ class PixelOODMetric(BaseMetric):
         component_threshold: Fixed score threshold for components (predict
             ``score > threshold``, as SMIYC); None predicts the pixels of the
             best-F1 pixel threshold (``score >= t*``), found after all
-            images, which needs
-            the score maps again: they are cached as float32 files in
-            ``component_cache_dir`` (a temporary directory by default; use a
-            directory every rank can read for multi-node runs) and deleted
-            after use.
+            images, which needs the score maps again: they are cached as
+            files in ``component_cache_dir`` (a temporary directory of each
+            rank by default, removed after the evaluation; use a directory
+            every rank can read for multi-node runs) and deleted after use.
         component_cache_dir: See above.
-        output_dir: When set, the thinned ROC/PR curves and the metrics are
-            written to ``output_dir/pixel_ood_curves.json``.
+        output_dir: Where the results go (as in MMSeg's metrics; MMSeg's
+            ``tools/test.py --out DIR`` sets it): the metrics and the thinned
+            ROC/PR curves in ``pixel_ood_curves.json``, and with
+            ``keep_results`` or ``format_only`` per image
+            ``{stem}_anomaly.npy`` (the evaluated float32 anomaly scores) and
+            ``{stem}.png`` (the predicted segmentation).
+        keep_results: Keep the per-image results in ``output_dir``.
+        format_only: Only write the per-image results (test images without
+            labels); no metrics.
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: Metric name prefix.
     """
 
-    def __init__(self, score: str = 'energy', temperature: float = 1.0,
+    def __init__(self,
+                 anomaly_score: Optional[dict] = None,
+                 score: Optional[str] = None,
+                 temperature: Optional[float] = None,
                  smooth_kernel: Optional[int] = None,
-                 smooth_sigma: float = 1.0,
-                 num_classes: Optional[int] = None, ignore_index: int = 255,
-                 tprs: Sequence[float] = (), pebal_compat: bool = False,
-                 binned: bool = False, component_metrics: bool = False,
+                 smooth_sigma: Optional[float] = None,
+                 num_classes: Optional[int] = None,
+                 ignore_index: int = 255,
+                 tprs: Sequence[float] = (),
+                 pebal_compat: bool = False,
+                 binned: bool = False,
+                 component_metrics: bool = False,
                  track: str = 'anomaly',
                  component_threshold: Optional[float] = None,
                  component_cache_dir: Optional[str] = None,
                  output_dir: Optional[str] = None,
+                 keep_results: bool = False,
+                 format_only: bool = False,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None, **kwargs) -> None:
+                 prefix: Optional[str] = None,
+                 **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
                          **kwargs)
-        self.score_cfg = dict(name=score, temperature=temperature,
-                              smooth_kernel=smooth_kernel,
-                              smooth_sigma=smooth_sigma,
-                              num_classes=num_classes)
+        self._init_anomaly_score(
+            anomaly_score, score=score, temperature=temperature,
+            smooth_kernel=smooth_kernel, smooth_sigma=smooth_sigma,
+            num_classes=num_classes)
         self.ignore_index = ignore_index
         self.tprs = tuple(tprs)
         self.pebal_compat = pebal_compat
@@ -101,43 +164,111 @@ class PixelOODMetric(BaseMetric):
         self.track = track
         self.component_threshold = component_threshold
         self.component_cache_dir = component_cache_dir
+        self._own_cache_dir: Optional[str] = None
+        if (keep_results or format_only) and not output_dir:
+            raise ValueError('keep_results / format_only need output_dir '
+                             '(where the per-image results go)')
         self.output_dir = output_dir
+        self.keep_results = keep_results
+        self.format_only = format_only
         self.last_curves: Optional[Dict[str, Any]] = None
+        self._dataset_size: Optional[int] = None
         if component_metrics:
             ComponentMetricAccumulator(track)  # validates the track name
 
+    @property
+    def score_cfg(self) -> Dict[str, Any]:
+        """The anomaly-score setting in use (alias of ``anomaly_score``)."""
+        return self.anomaly_score
+
     def _state(self) -> _RankState:
         if not self.results:
-            self.results.append(_RankState(self.binned))
+            rank, world_size = get_dist_info()
+            self.results.append(_RankState(self.binned, rank, world_size))
         return self.results[0]
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Score each sample and fold it into this rank's state."""
-        state = self._state()
+        """Score each sample and fold the previous one into the state."""
         for sample in data_samples:
-            name = sample.get('img_path', f'image #{len(state.img_paths)}')
+            name = sample.get('img_path') or f'image #{self._seen()}'
             logits = sample['seg_logits']['data']
-            label = sample['gt_sem_seg']['data']
-            label = label.squeeze(0) if label.dim() == 3 else label
-            if tuple(logits.shape[-2:]) != tuple(label.shape):
+            label = None
+            if 'gt_sem_seg' in sample and not self.format_only:
+                label = sample['gt_sem_seg']['data']
+                label = label.squeeze(0) if label.dim() == 3 else label
+                if tuple(logits.shape[-2:]) != tuple(label.shape):
+                    raise ValueError(
+                        f'{name}: seg_logits are {tuple(logits.shape[-2:])} '
+                        f'but gt_sem_seg is {tuple(label.shape)}; the model '
+                        'must return logits resized to the label (MMSeg does '
+                        'so in postprocess_result when img_shape/ori_shape '
+                        'are set)')
+            elif not self.format_only:
                 raise ValueError(
-                    f'{name}: seg_logits are {tuple(logits.shape[-2:])} but '
-                    f'gt_sem_seg is {tuple(label.shape)}; the model must '
-                    'return logits resized to the label (MMSeg does so in '
-                    'postprocess_result when img_shape/ori_shape are set)')
-            score = compute_anomaly_score(logits.detach().float(),
-                                          **self.score_cfg)
-            score = score.cpu().numpy().astype(np.float32, copy=False)
-            label = label.cpu().numpy()
-            try:
-                state.pixels.update(score, label, self.ignore_index)
-                if state.binned is not None:
-                    state.binned.update(score, label, self.ignore_index)
-            except ValueError as err:
-                raise ValueError(f'{name}: {err}') from err
-            state.img_paths.append(name)
-            if self.component_metrics:
-                self._process_components(state, score, label)
+                    f'{name}: the test output has no gt_sem_seg; load labels '
+                    '(LoadOODAnnotations) or set format_only=True to only '
+                    'write the anomaly maps')
+            with torch.no_grad():
+                score = compute_anomaly_score(logits.detach().float(),
+                                              **self.anomaly_score)
+            if self.output_dir and (self.keep_results or self.format_only):
+                self._write_image_result(name, _numpy(score), sample)
+            if self.format_only:
+                continue
+            if not (score.is_cuda and not self.binned
+                    and not self.component_metrics):
+                # On a GPU, the exact tables are reduced on the device.
+                score, label = _numpy(score), _numpy(label)
+            self._check(name, score, label)
+            state = self._state()
+            if state.pending is not None:
+                self._fold(state, *state.pending)
+            state.pending = (name, score, label)
+            state.num_seen += 1
+
+    def _seen(self) -> int:
+        return self.results[0].num_seen if self.results else 0
+
+    def _check(self, name: str, score, label) -> None:
+        """Reject bad labels and NaN/inf scores now, naming the image."""
+        lib = torch if isinstance(label, torch.Tensor) else np
+        known = (label == 0) | (label == 1) | (label == self.ignore_index)
+        if not bool(known.all()):
+            found = lib.unique(label[~known])[:20].tolist()
+            raise ValueError(
+                f'{name}: labels contain values {found} besides 0 (inlier), '
+                f'1 (anomaly) and ignore_index={self.ignore_index}; convert '
+                'the labels (LoadOODAnnotations does for the benchmark '
+                'datasets) or set ignore_index')
+        if not bool(lib.isfinite(score).all()):
+            bad = ~lib.isfinite(score) & (label != self.ignore_index)
+            count = int(bad.sum())
+            if count:
+                raise ValueError(
+                    f'{name}: {count} evaluated pixels have NaN or infinite '
+                    'anomaly scores')
+
+    def _fold(self, state: _RankState, name: str, score, label) -> None:
+        """Add one image to the tables (and bins, and components)."""
+        try:
+            state.pixels.update(score, label, self.ignore_index)
+            if state.binned is not None:
+                state.binned.update(score, label, self.ignore_index)
+        except ValueError as err:
+            raise ValueError(f'{name}: {err}') from err
+        state.img_paths.append(name)
+        if self.component_metrics:
+            self._process_components(state, score, label)
+
+    def _write_image_result(self, name: str, score: np.ndarray,
+                            sample: dict) -> None:
+        os.makedirs(self.output_dir, exist_ok=True)
+        stem = osp.splitext(osp.basename(name))[0]
+        np.save(osp.join(self.output_dir, f'{stem}_anomaly.npy'), score)
+        if 'pred_sem_seg' in sample:
+            pred = sample['pred_sem_seg']['data'].squeeze().cpu().numpy()
+            Image.fromarray(pred.astype(np.uint8)).save(
+                osp.join(self.output_dir, f'{stem}.png'))
 
     def _process_components(self, state: _RankState, score: np.ndarray,
                             label: np.ndarray) -> None:
@@ -149,17 +280,52 @@ class PixelOODMetric(BaseMetric):
             return
         if self.component_cache_dir is None:
             self.component_cache_dir = tempfile.mkdtemp(prefix='pixel_ood_')
+            self._own_cache_dir = self.component_cache_dir
         os.makedirs(self.component_cache_dir, exist_ok=True)
         path = osp.join(self.component_cache_dir,
                         f'{os.getpid()}_{len(state.cached_maps)}.npz')
         np.savez(path, score=score, label=label)
         state.cached_maps.append(path)
 
+    def evaluate(self, size: int) -> dict:
+        """mmengine's evaluate, knowing the dataset length, then clean up.
+
+        ``size`` tells which pending images are padding repeats; every rank
+        removes the cache directory it created.
+        """
+        self._dataset_size = size
+        try:
+            if self.format_only:
+                self.results.clear()
+                return {}
+            for state in self.results:
+                if state.pending is not None:  # leaves this process: host
+                    name, score, label = state.pending
+                    state.pending = (name, _numpy(score), _numpy(label))
+            return super().evaluate(size)
+        finally:
+            self._dataset_size = None
+            own, self._own_cache_dir = self._own_cache_dir, None
+            if own is not None:
+                shutil.rmtree(own, ignore_errors=True)
+                if self.component_cache_dir == own:
+                    self.component_cache_dir = None
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Merge the per-rank states and compute the metrics (percent)."""
+        if self.format_only:
+            return {}
         if not results:
             warnings.warn('PixelOODMetric saw no images; metrics are NaN')
             results = [_RankState(self.binned)]
+        size = self._dataset_size
+        for state in results:
+            if state.pending is None:
+                continue
+            # Under DefaultSampler only a rank's last image can be padding.
+            if size is None or state.last_position() < size:
+                self._fold(state, *state.pending)
+            state.pending = None
         total = results[0]
         for other in results[1:]:
             total.pixels.merge(other.pixels)
@@ -175,15 +341,14 @@ class PixelOODMetric(BaseMetric):
         repeated = [p for p, c in Counter(total.img_paths).items() if c > 1]
         if repeated:
             warnings.warn(f'{len(repeated)} images were evaluated more than '
-                          f'once (e.g. {repeated[0]}); a distributed sampler '
-                          'pads with repeats: set round_up=False for exact '
-                          'numbers')
+                          f'once (e.g. {repeated[0]}): the dataset lists '
+                          'them twice, or a custom sampler repeats them')
         res = total.pixels.compute(tprs=(0.95,) + self.tprs,
                                    pebal_compat=self.pebal_compat)
         metrics = {'AUROC': 100 * res['AUROC'], 'AP': 100 * res['AP'],
                    'FPR95': 100 * res['FPR95']}
         for t in self.tprs:
-            metrics[f'FPR@{t:g}'] = 100 * res['fpr_at_tpr'][float(t)]
+            metrics[fpr_metric_name(t)] = 100 * res['fpr_at_tpr'][float(t)]
         if self.pebal_compat:
             metrics['FPR95_pebal'] = 100 * res['FPR95_pebal']
         metrics['best_F1'] = 100 * res['best_f1']
@@ -196,7 +361,8 @@ class PixelOODMetric(BaseMetric):
         self.last_curves = dict(roc=res['roc_curve'], pr=res['pr_curve'],
                                 best_f1_threshold=res['best_f1_threshold'],
                                 num_pos=res['num_pos'],
-                                num_neg=res['num_neg'])
+                                num_neg=res['num_neg'],
+                                num_images=len(total.img_paths))
         if self.output_dir is not None:
             self._write_curves(metrics)
         return metrics

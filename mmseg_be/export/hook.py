@@ -5,7 +5,11 @@ a config::
 
     custom_hooks = [dict(type='SubmissionExportHook', out_dir='submission',
                          format='smiyc', method='balanced_energy',
-                         dataset='AnomalyTrack-all', score='energy')]
+                         dataset='AnomalyTrack-all')]
+
+The exported score is the config's ``anomaly_score`` (handed over by
+:class:`~mmseg_be.engine.AnomalyScoreHook` before the test starts), so the
+submission holds exactly the maps ``PixelOODMetric`` evaluates.
 """
 import logging
 from typing import Optional, Sequence, Tuple
@@ -15,6 +19,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
+from mmseg_be.scoring import AnomalyScoreUser, describe_anomaly_score
 from .fishyscapes import FISHYSCAPES_SIZE, FishyscapesExporter
 from .mapping import ScoreMapping
 from .scores import frame_id_of, scores_from_sample
@@ -25,7 +30,7 @@ Size = Tuple[int, int]
 
 
 @HOOKS.register_module()
-class SubmissionExportHook(Hook):
+class SubmissionExportHook(Hook, AnomalyScoreUser):
     """Compute anomaly scores of every test image and queue their export.
 
     Args:
@@ -33,8 +38,10 @@ class SubmissionExportHook(Hook):
         method: Method name recorded in (and, for SMIYC, part of) the layout.
         format: ``'smiyc'`` or ``'fishyscapes'``.
         dataset: SMIYC dataset folder, e.g. ``'AnomalyTrack-all'``.
-        score: Score name of :mod:`mmseg_be.scoring`.
-        score_cfg: Extra keyword arguments of the score (e.g. temperature).
+        anomaly_score: The score setting; normally None, taken from the
+            config's ``anomaly_score`` by ``AnomalyScoreHook``.
+        score: Legacy: the score name (use ``anomaly_score``).
+        score_cfg: Legacy: extra score arguments (use ``anomaly_score``).
         mapping: SMIYC only: a :class:`ScoreMapping` as a dict, or None to
             calibrate on the first ``calib_frames`` frames.
         calib_frames: Frames that calibrate the SMIYC mapping.
@@ -51,7 +58,8 @@ class SubmissionExportHook(Hook):
                  method: str,
                  format: str = 'smiyc',
                  dataset: Optional[str] = None,
-                 score: str = 'energy',
+                 anomaly_score: Optional[dict] = None,
+                 score: Optional[str] = None,
                  score_cfg: Optional[dict] = None,
                  mapping: Optional[dict] = None,
                  calib_frames: int = 8,
@@ -68,8 +76,8 @@ class SubmissionExportHook(Hook):
         self.method = method
         self.format = format
         self.dataset = dataset
-        self.score = score
-        self.score_cfg = dict(score_cfg or {})
+        self._init_anomaly_score(anomaly_score, score=score,
+                                 **dict(score_cfg or {}))
         self.mapping = (ScoreMapping.from_dict(mapping)
                         if mapping is not None else None)
         self.calib_frames = calib_frames
@@ -81,11 +89,13 @@ class SubmissionExportHook(Hook):
     def _make_exporter(self):
         if self.format == 'smiyc':
             return SMIYCExporter(self.out_dir, self.method, self.dataset,
-                                 self.score, mapping=self.mapping,
+                                 describe_anomaly_score(self.anomaly_score),
+                                 mapping=self.mapping,
                                  calib_frames=self.calib_frames,
                                  overwrite=self.overwrite,
                                  max_queue=self.max_queue)
-        return FishyscapesExporter(self.out_dir, self.method, self.score,
+        return FishyscapesExporter(self.out_dir, self.method,
+                                   describe_anomaly_score(self.anomaly_score),
                                    size=self.fishyscapes_size,
                                    overwrite=self.overwrite,
                                    max_queue=self.max_queue)
@@ -113,7 +123,7 @@ class SubmissionExportHook(Hook):
                         outputs: Optional[Sequence] = None) -> None:
         for sample in outputs or ():
             frame_id = frame_id_of(sample)
-            scores = scores_from_sample(sample, self.score, self.score_cfg)
+            scores = scores_from_sample(sample, self.anomaly_score)
             if self.format == 'smiyc':
                 self.exporter.add(frame_id, scores)
             else:

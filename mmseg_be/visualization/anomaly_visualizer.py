@@ -2,8 +2,11 @@
 
 Select it in a config (``tools/test.py --show-dir`` does so for you)::
 
-    visualizer = dict(type='AnomalyVisualizer', score='energy',
+    visualizer = dict(type='AnomalyVisualizer',
                       vis_backends=[dict(type='LocalVisBackend')])
+
+The score drawn is the config's ``anomaly_score`` (handed over by
+:class:`~mmseg_be.engine.AnomalyScoreHook`), the one the metric evaluates.
 
 Each test image becomes one picture, left to right: the input, the heat map
 of the anomaly score over it (with the ground-truth anomaly outline when the
@@ -20,6 +23,7 @@ from mmseg.utils import get_palette
 from mmseg.visualization import SegLocalVisualizer
 
 from mmseg_be.export.scores import scores_from_sample
+from mmseg_be.scoring import AnomalyScoreUser
 from .colormap import (apply_colormap, draw_colorbar, draw_outline, overlay,
                        score_range, stack_panels)
 
@@ -92,13 +96,17 @@ def paint_segmentation(image: np.ndarray, seg: np.ndarray,
 
 
 @VISUALIZERS.register_module()
-class AnomalyVisualizer(SegLocalVisualizer):
+class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
     """Draw anomaly heat maps of test outputs (``seg_logits`` required).
 
     Args:
         name: Instance name (mmengine keeps one visualizer per name).
-        score: Score name of :mod:`mmseg_be.scoring`.
-        score_cfg: Extra keyword arguments of the score.
+        anomaly_score: The score setting (see
+            :func:`mmseg_be.scoring.anomaly_score_settings`); normally left
+            None and taken from the config's ``anomaly_score`` by
+            :class:`~mmseg_be.engine.AnomalyScoreHook`.
+        score: Legacy: the score name (use ``anomaly_score``).
+        score_cfg: Legacy: extra score arguments (use ``anomaly_score``).
         vmin: Score of the lowest colour; with ``vmax`` a fixed range shared
             by all images. If either is None, each image is normalised to
             the ``percentiles`` of its own scores.
@@ -120,7 +128,8 @@ class AnomalyVisualizer(SegLocalVisualizer):
 
     def __init__(self,
                  name: str = 'visualizer',
-                 score: str = 'energy',
+                 anomaly_score: Optional[Dict] = None,
+                 score: Optional[str] = None,
                  score_cfg: Optional[Dict] = None,
                  vmin: Optional[float] = None,
                  vmax: Optional[float] = None,
@@ -133,8 +142,8 @@ class AnomalyVisualizer(SegLocalVisualizer):
                  colorbar_width: int = 64,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
-        self.score = score
-        self.score_cfg = dict(score_cfg or {})
+        self._init_anomaly_score(anomaly_score, score=score,
+                                 **dict(score_cfg or {}))
         self.vmin = vmin
         self.vmax = vmax
         self.percentiles = tuple(percentiles)
@@ -173,7 +182,7 @@ class AnomalyVisualizer(SegLocalVisualizer):
         Returns:
             np.ndarray: The composed RGB picture.
         """
-        scores = scores_from_sample(data_sample, self.score, self.score_cfg)
+        scores = scores_from_sample(data_sample, self.anomaly_score)
         if scores.shape != image.shape[:2]:
             raise ValueError(
                 f'Scores {scores.shape} and image {image.shape[:2]} differ in '

@@ -17,7 +17,7 @@ from typing import List, Optional
 
 from mmengine.config import DictAction
 
-from mmseg_be.export.cli import add_score_args
+from mmseg_be.cli.common import add_score_args, resolve_anomaly_score
 from .colormap import COLORMAPS
 from .inference import NORMALIZATIONS
 
@@ -68,12 +68,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         images = collect_images(args.images)
         model = load_model(args.config, args.checkpoint, device,
                            args.cfg_options)
-    except (FileNotFoundError, ValueError) as error:
+        anomaly_score = resolve_anomaly_score(model.cfg, args)
+    except (FileNotFoundError, ValueError, KeyError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     report = visualize_images(
-        model, images, args.out_dir, args.score,
-        dict(args.score_options or {}), args.norm, args.vmin, args.vmax,
+        model, images, args.out_dir, anomaly_score, args.norm, args.vmin, args.vmax,
         tuple(args.percentiles), args.cmap, args.draw_seg, args.save_scores,
         progress=not args.no_progress)
     extra = (f', range [{report.value_range[0]:.4g}, '

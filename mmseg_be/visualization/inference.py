@@ -78,8 +78,7 @@ def _out_stem(path: str, inputs: Sequence[str]) -> str:
 def visualize_images(model,
                      images: Sequence[str],
                      out_dir: str,
-                     score: str = 'energy',
-                     score_cfg: Optional[dict] = None,
+                     anomaly_score: Optional[dict] = None,
                      norm: str = 'image',
                      vmin: Optional[float] = None,
                      vmax: Optional[float] = None,
@@ -94,8 +93,9 @@ def visualize_images(model,
         model: A segmentor from ``mmseg.apis.init_model``.
         images: Image files.
         out_dir: Output folder (``{stem}.png``, ``{stem}.npy``).
-        score: Score name of :mod:`mmseg_be.scoring`.
-        score_cfg: Extra keyword arguments of the score.
+        anomaly_score: The score setting (the config's ``anomaly_score``,
+            see :func:`mmseg_be.scoring.anomaly_score_settings`); images
+            whose scores are NaN or infinite are skipped and listed.
         norm: ``'image'`` (each image to its own percentiles), ``'dataset'``
             (one range for all images: the lowest lower and highest upper
             per-image percentile; needs a first pass over all images) or
@@ -129,7 +129,7 @@ def visualize_images(model,
         if image is None:
             raise ValueError('cannot be decoded as an image')
         result = inference_model(model, path)
-        return image, result, scores_from_sample(result, score, score_cfg)
+        return image, result, scores_from_sample(result, anomaly_score)
 
     ranges = {}
     if norm == 'dataset':

@@ -73,7 +73,7 @@ def test_two_ranks_equal_one_rank_and_sklearn():
                                             abs=1e-3)
     assert single['AP'] == pytest.approx(100 * average_precision_score(y, s),
                                          abs=1e-3)
-    assert 'SMIYC_AP' in single and 'FPR@0.9' in single
+    assert 'SMIYC_AP' in single and 'FPR90' in single
 
 
 def test_state_holds_no_full_maps():

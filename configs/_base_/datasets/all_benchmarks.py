@@ -25,7 +25,7 @@ def _loader(dataset_type, data_root, **dataset_args):
             **dataset_args))
 
 
-pixel_metric = dict(type='PixelOODMetric', score='energy')
+pixel_metric = dict(type='PixelOODMetric')
 benchmarks = [
     dict(
         name='fs_lost_and_found',
@@ -46,14 +46,14 @@ benchmarks = [
         dataloader=_loader('SMIYCAnomalyTrackDataset',
                            'data/smiyc/dataset_AnomalyTrack'),
         evaluator=dict(
-            type='PixelOODMetric', score='energy', component_metrics=True,
+            type='PixelOODMetric', component_metrics=True,
             track='anomaly')),
     dict(
         name='smiyc_obstacle_track',
         dataloader=_loader('SMIYCObstacleTrackDataset',
                            'data/smiyc/dataset_ObstacleTrack'),
         evaluator=dict(
-            type='PixelOODMetric', score='energy', component_metrics=True,
+            type='PixelOODMetric', component_metrics=True,
             track='obstacle')),
     dict(
         name='lost_and_found',
@@ -66,3 +66,10 @@ test_cfg = dict(type='MultiDatasetTestLoop', benchmarks=benchmarks)
 # does not use them (it runs `benchmarks`).
 test_dataloader = benchmarks[0]['dataloader']
 test_evaluator = benchmarks[0]['evaluator']
+# The one anomaly-score setting of a run: the metric, the heat maps
+# (--show-dir) and the submission export all use it (AnomalyScoreHook hands
+# it over). Override with --score/--score-options, or --cfg-options
+# anomaly_score.smooth_kernel=None with MMSeg's own tools.
+anomaly_score = dict(name='energy', temperature=1.0, smooth_kernel=None,
+                     smooth_sigma=1.0)
+custom_hooks = [dict(type='AnomalyScoreHook')]

@@ -43,5 +43,12 @@ val_dataloader = dict(
         data_root=demo_data_root + '/anomaly',
         pipeline=demo_anomaly_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='PixelOODMetric', score='max_logit')
+val_evaluator = dict(type='PixelOODMetric')
 test_evaluator = val_evaluator
+# The one anomaly-score setting of a run: the metric, the heat maps
+# (--show-dir) and the submission export all use it (AnomalyScoreHook hands
+# it over). Override with --score/--score-options, or --cfg-options
+# anomaly_score.smooth_kernel=None with MMSeg's own tools.
+anomaly_score = dict(name='max_logit', temperature=1.0, smooth_kernel=None,
+                     smooth_sigma=1.0)
+custom_hooks = [dict(type='AnomalyScoreHook')]

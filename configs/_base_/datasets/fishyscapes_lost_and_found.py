@@ -20,5 +20,12 @@ test_dataloader = dict(
         data_root=data_root,
         pipeline=test_pipeline))
 val_dataloader = test_dataloader
-test_evaluator = dict(type='PixelOODMetric', score='energy')
+test_evaluator = dict(type='PixelOODMetric')
 val_evaluator = test_evaluator
+# The one anomaly-score setting of a run: the metric, the heat maps
+# (--show-dir) and the submission export all use it (AnomalyScoreHook hands
+# it over). Override with --score/--score-options, or --cfg-options
+# anomaly_score.smooth_kernel=None with MMSeg's own tools.
+anomaly_score = dict(name='energy', temperature=1.0, smooth_kernel=None,
+                     smooth_sigma=1.0)
+custom_hooks = [dict(type='AnomalyScoreHook')]
