@@ -6,18 +6,26 @@ dataset). Opening a folder whose manifest names another method or score, or
 that holds submission files of unknown origin, is refused unless
 ``overwrite=True``: resuming into it would mix two methods' frames. With a
 matching manifest the export resumes: frames whose final file exists and
-reads back correctly are skipped.
+reads back correctly are skipped. Input images that could not be read are
+listed in the manifest under ``unreadable`` (path -> reason).
+
+Every file is written atomically (temporary name, fsync, rename). A write
+error, in the background writer or here, is raised as
+:class:`~mmseg_be.export.writer.ExportWriteError` naming the folder and the
+cause (e.g. "no space left on device").
 """
+import contextlib
 import json
 import logging
 import os
 import os.path as osp
-from typing import Callable, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 
-from .writer import BackgroundWriter, atomic_write, remove_stale_temps
+from .writer import (BackgroundWriter, ExportWriteError, atomic_write_bytes,
+                     remove_stale_temps)
 
 MANIFEST = 'mmseg_be_export.json'
 
@@ -37,13 +45,18 @@ def read_manifest(root: str) -> Optional[dict]:
 
 def write_json(path: str, data: dict) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    text = json.dumps(data, indent=2, sort_keys=True) + '\n'
+    atomic_write_bytes(path, text.encode())
 
-    def write(tmp: str) -> None:
-        with open(tmp, 'w') as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write('\n')
 
-    atomic_write(path, write)
+@contextlib.contextmanager
+def writing_into(folder: str) -> Iterator[None]:
+    """Turn an ``OSError`` of the block into :class:`ExportWriteError`."""
+    try:
+        yield
+    except OSError as error:
+        raise ExportWriteError(folder, error) from error
 
 
 class SubmissionExporter:
@@ -76,12 +89,14 @@ class SubmissionExporter:
         self.overwrite = overwrite
         self.num_skipped = 0
         self.num_submitted = 0
-        os.makedirs(root, exist_ok=True)
-        self.manifest = self._open_folder()
-        for path in remove_stale_temps(root):
-            print_log(f'Removed a temporary file of an interrupted export: '
-                      f'{path}', logger='current', level=logging.WARNING)
-        self._writer = BackgroundWriter(max_queue)
+        with writing_into(root):
+            os.makedirs(root, exist_ok=True)
+            self.manifest = self._open_folder()
+            for path in remove_stale_temps(root):
+                print_log(f'Removed a temporary file of an interrupted '
+                          f'export: {path}', logger='current',
+                          level=logging.WARNING)
+        self._writer = BackgroundWriter(max_queue, folder=root)
 
     # -- layout, implemented by subclasses ---------------------------------
     def existing_files(self) -> List[str]:
@@ -124,7 +139,29 @@ class SubmissionExporter:
         return fresh
 
     def _save_manifest(self) -> None:
-        write_json(osp.join(self.root, MANIFEST), self.manifest)
+        with writing_into(self.root):
+            write_json(osp.join(self.root, MANIFEST), self.manifest)
+
+    def record_unreadable(self, failed: Sequence[Tuple[str, str]],
+                          readable: Sequence[str] = ()) -> Dict[str, str]:
+        """List unreadable input images in the manifest (``unreadable``).
+
+        Args:
+            failed: ``(image path, reason)`` of the images skipped this run.
+            readable: Images that were read this run (written or resumed):
+                dropped from the list if an earlier run had put them there.
+
+        Returns:
+            dict: The manifest's list, image path -> reason.
+        """
+        listed = dict(self.manifest.get('unreadable', {}))
+        for path in readable:
+            listed.pop(path, None)
+        listed.update(failed)
+        if listed != self.manifest.get('unreadable', {}):
+            self.manifest['unreadable'] = listed
+            self._save_manifest()
+        return listed
 
     # -- frames --------------------------------------------------------------
     def is_done(self, path: str) -> bool:
@@ -136,7 +173,8 @@ class SubmissionExporter:
         self.num_submitted += 1
 
     def close(self) -> None:
-        """Wait for the writer; raises the first write error, if any."""
+        """Wait for the writer; raises the first write error, if any
+        (:class:`ExportWriteError` for an ``OSError``)."""
         self._writer.close()
 
     def __enter__(self) -> 'SubmissionExporter':

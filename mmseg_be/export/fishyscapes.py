@@ -7,6 +7,8 @@ write, per image ``{id}``, ``{id}_anomaly.npy`` (float anomaly score, higher
 another size are resized (bilinear for scores, nearest for class ids).
 """
 import glob
+import io
+import os
 import os.path as osp
 from typing import List, Optional, Tuple
 
@@ -14,20 +16,23 @@ import cv2
 import numpy as np
 
 from .base import SubmissionExporter, as_2d_scores
-from .writer import atomic_write
+from .writer import atomic_write_bytes
 
 FISHYSCAPES_SIZE = (1024, 2048)
 
 
 def save_npy(path: str, array: np.ndarray) -> None:
-    """``np.save`` under a temporary name, then rename (atomic)."""
+    """``np.save`` under a temporary name, then rename (atomic).
 
-    def write(tmp: str) -> None:
-        # A file object keeps np.save from appending ".npy" to the temp name.
-        with open(tmp, 'wb') as f:
-            np.save(f, array)
-
-    atomic_write(path, write)
+    Raises:
+        OSError: The write failed (e.g. disk full, with its errno, which
+            ``np.save`` onto a file loses); ``path`` is unchanged and no
+            temporary file is left.
+    """
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    atomic_write_bytes(path, buffer.getbuffer())
 
 
 class FishyscapesExporter(SubmissionExporter):

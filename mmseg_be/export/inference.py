@@ -2,10 +2,9 @@
 import os.path as osp
 from typing import List, Optional
 
-import cv2
 from mmengine.config import Config
 
-from mmseg_be.utils import config_path
+from mmseg_be.utils import config_path, image_io
 
 
 def load_model(config: str,
@@ -42,13 +41,13 @@ def load_model(config: str,
 
 
 def unreadable_reason(path: str) -> Optional[str]:
-    """Why an image file cannot be used, or None if it decodes."""
-    if not osp.isfile(path):
-        return 'file not found'
-    # A reduced-size decode is enough to tell a broken file and is cheap.
-    if cv2.imread(path, cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
-        return 'cannot be decoded as an image'
-    return None
+    """Why an image file cannot be used, or None if it decodes fully.
+
+    A full decode, strict about truncation (a reduced-size decode passes a
+    truncated JPEG that the pipeline's loader then refuses, and a re-run
+    would stop at the same frame): see :mod:`mmseg_be.utils.image_io`.
+    """
+    return image_io.unreadable_reason(path)
 
 
 def dataset_image_paths(cfg: Config) -> List[str]:

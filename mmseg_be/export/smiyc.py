@@ -17,14 +17,16 @@ any frame, and a resumed export reuses it, so all frames of a dataset share
 one mapping.
 """
 import glob
+import io
+import os
 import os.path as osp
 from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .base import SubmissionExporter, as_2d_scores, write_json
+from .base import SubmissionExporter, as_2d_scores, write_json, writing_into
 from .mapping import ScoreMapping
-from .writer import atomic_write
+from .writer import atomic_write_bytes
 
 #: Dataset folder names the SMIYC kit reads.
 SMIYC_DATASETS = ('AnomalyTrack-all', 'AnomalyTrack-validation',
@@ -32,16 +34,29 @@ SMIYC_DATASETS = ('AnomalyTrack-all', 'AnomalyTrack-validation',
                   'LostAndFound-test', 'LostAndFound-train')
 
 
-def write_smiyc_frame(path: str, probs: np.ndarray) -> None:
-    """Write one frame's [0, 1] scores as the kit expects (atomically)."""
+def smiyc_frame_bytes(probs: np.ndarray) -> bytes:
+    """One frame's [0, 1] scores as the bytes of the kit's HDF5 file."""
     import h5py
 
-    def write(tmp: str) -> None:
-        with h5py.File(tmp, 'w') as f:
-            f.create_dataset('value', data=probs.astype(np.float16),
-                             compression='gzip', compression_opts=9)
+    # Built in memory: h5py never writes to the disk, so a full disk cannot
+    # make it raise inside a destructor (which crashed the interpreter).
+    buffer = io.BytesIO()
+    with h5py.File(buffer, 'w') as f:
+        f.create_dataset('value', data=probs.astype(np.float16),
+                         compression='gzip', compression_opts=9)
+    return buffer.getvalue()
 
-    atomic_write(path, write)
+
+def write_smiyc_frame(path: str, probs: np.ndarray) -> None:
+    """Write one frame's [0, 1] scores as the kit expects (atomically).
+
+    Raises:
+        OSError: The write failed (e.g. disk full); ``path`` is unchanged
+            and no temporary file is left.
+    """
+    data = smiyc_frame_bytes(probs)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    atomic_write_bytes(path, data)
 
 
 def read_smiyc_frame(path: str) -> np.ndarray:
@@ -141,7 +156,8 @@ class SMIYCExporter(SubmissionExporter):
                       method=self.method)
         self.manifest['datasets'][self.dataset] = record
         self._save_manifest()
-        write_json(osp.join(self.folder, 'score_mapping.json'), record)
+        with writing_into(self.root):
+            write_json(osp.join(self.folder, 'score_mapping.json'), record)
 
     def _calibrate(self) -> None:
         base = ScoreMapping.calibrate([s for _, s in self._pending])

@@ -1,31 +1,55 @@
 """Atomic file writes and a background writer thread with a bounded queue.
 
-A frame is written to a temporary name in its final folder and renamed with
-``os.replace`` (atomic on one file system), so an interrupted export never
-leaves a truncated file under a final name. Writing (gzip level 9 is slow)
-runs in a thread while inference goes on; the queue is bounded so a slow disk
-holds inference back instead of filling memory. An error in the thread is
-raised again in the caller's thread at the next ``submit`` or at ``close``.
+A frame is serialised in memory, written to a temporary name in its final
+folder, fsynced and renamed with ``os.replace`` (atomic on one file system),
+so an interrupted export never leaves a truncated file under a final name,
+and a write error (a full disk) never happens inside a format library (h5py
+raising in a destructor crashed the interpreter). Writing (gzip level 9 is
+slow) runs in a thread while inference goes on; the queue is bounded so a
+slow disk holds inference back instead of filling memory. An error in the
+thread is raised again in the caller's thread at the next ``submit`` or at
+``close``: a write error as :class:`ExportWriteError`, naming the folder and
+the cause.
 """
-import glob
 import os
 import os.path as osp
 import queue
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
-TMP_MARK = '.tmp-'
+from mmseg_be.utils.atomic_io import (TMP_MARK, atomic_write_bytes,
+                                      describe_os_error, remove_stale_temps,
+                                      temp_path)
+
+__all__ = ['TMP_MARK', 'ExportWriteError', 'atomic_write',
+           'atomic_write_bytes', 'remove_stale_temps', 'temp_path',
+           'BackgroundWriter']
 
 
-def temp_path(path: str) -> str:
-    """A temporary name next to ``path``, unique per process and thread."""
-    folder, name = osp.split(path)
-    return osp.join(folder, f'.{name}{TMP_MARK}{os.getpid()}-'
-                    f'{threading.get_ident()}')
+class ExportWriteError(RuntimeError):
+    """Writing the export failed (disk full, permissions, ...).
+
+    Finished frames stay complete; no temporary or partial file is left.
+
+    Args:
+        folder: The export folder.
+        error: The write error.
+    """
+
+    def __init__(self, folder: str, error: BaseException) -> None:
+        self.folder = folder
+        self.reason = describe_os_error(error)
+        super().__init__(
+            f'cannot write the export in {folder}: {self.reason} '
+            f'({error}). Frames already written are complete; free space '
+            f'(or fix the cause) and run the same command again to resume.')
 
 
 def atomic_write(path: str, write: Callable[[str], None]) -> None:
-    """Write a file under a temporary name, then rename it to ``path``.
+    """Write a file under a temporary name, fsync it, rename it to ``path``.
+
+    Prefer :func:`atomic_write_bytes` with the file serialised in memory:
+    then no library writes to the disk itself.
 
     Args:
         path: Final file path (its folder is created).
@@ -35,23 +59,15 @@ def atomic_write(path: str, write: Callable[[str], None]) -> None:
     tmp = temp_path(path)
     try:
         write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     finally:
-        if osp.exists(tmp):
+        if osp.lexists(tmp):
             os.remove(tmp)
-
-
-def remove_stale_temps(folder: str) -> List[str]:
-    """Delete temporary files an interrupted export left under ``folder``.
-
-    Returns:
-        list[str]: The removed paths.
-    """
-    stale = glob.glob(osp.join(folder, '**', f'.*{TMP_MARK}*'),
-                      recursive=True)
-    for path in stale:
-        os.remove(path)
-    return stale
 
 
 class BackgroundWriter:
@@ -62,11 +78,13 @@ class BackgroundWriter:
 
     Args:
         max_queue: Jobs that may wait; ``submit`` blocks when it is full.
+        folder: Where the jobs write, named in :class:`ExportWriteError`.
     """
 
-    def __init__(self, max_queue: int = 8) -> None:
+    def __init__(self, max_queue: int = 8, folder: str = '.') -> None:
         if max_queue < 1:
             raise ValueError(f'max_queue must be >= 1, got {max_queue}.')
+        self.folder = folder
         self._queue: queue.Queue = queue.Queue(maxsize=max_queue)
         self._error: Optional[BaseException] = None
         self._closed = False
@@ -95,6 +113,8 @@ class BackgroundWriter:
     def _raise_if_failed(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
+            if isinstance(error, OSError):
+                raise ExportWriteError(self.folder, error) from error
             raise RuntimeError(
                 f'The background export writer failed: {error!r}') from error
 
@@ -102,7 +122,9 @@ class BackgroundWriter:
         """Queue a write job (blocks while the queue is full).
 
         Raises:
-            RuntimeError: An earlier job failed (chained to its error).
+            ExportWriteError: An earlier job failed to write (chained to
+                its ``OSError``).
+            RuntimeError: An earlier job failed otherwise.
         """
         if self._closed:
             raise RuntimeError('submit() on a closed BackgroundWriter.')
