@@ -82,6 +82,18 @@ def bank(tmp_path_factory):
     return root
 
 
+# Leaves that share a model (a model's benchmark configs) build it once: the
+# large zoo models take seconds each to initialise on a CPU.
+BUILT_MODELS = {}
+
+
+def build_model_once(model_cfg):
+    key = repr(model_cfg.to_dict())
+    if key not in BUILT_MODELS:
+        BUILT_MODELS[key] = MODELS.build(model_cfg)
+    return BUILT_MODELS[key]
+
+
 @pytest.mark.parametrize('path', LEAVES,
                          ids=[osp.relpath(p, REPO) for p in LEAVES])
 def test_leaf_config_builds(path, tmp_path, bank):
@@ -94,7 +106,7 @@ def test_leaf_config_builds(path, tmp_path, bank):
     # A prior file written by an earlier stage (the demo's estimate) may not
     # exist yet: build with the uniform prior, as tools/test.py does.
     without_missing_prior_files(model_cfg)
-    model = MODELS.build(model_cfg)
+    model = build_model_once(model_cfg)
     assert model.decode_head.num_classes >= 2
     for name, ds_cfg in dataset_configs(cfg):
         ds_cfg = copy.deepcopy(ds_cfg)
