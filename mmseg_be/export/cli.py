@@ -9,8 +9,7 @@ Usage::
          --scale S | --mapping identity] [--overwrite]
 
 Without ``--images`` the images of the config's ``test_dataloader`` are
-exported. Exit status: 0 when every image was exported, 1 when some were
-unreadable (they are listed), 2 on bad arguments or a refused folder.
+exported. Exit status: see :data:`EXIT_CODES` (also in ``--help``).
 """
 import argparse
 import sys
@@ -19,7 +18,23 @@ from typing import List, Optional
 from mmengine.config import DictAction
 
 from .base import ExportFolderError
+from .writer import ExportWriteError
 from .mapping import MAPPINGS, ScoreMapping
+
+EXIT_OK, EXIT_USAGE, EXIT_UNREADABLE, EXIT_WRITE_FAILED = 0, 2, 3, 4
+EXIT_CODES = f'''exit status:
+  {EXIT_OK}  every image was exported (or was already, on a resumed run)
+  1  an unexpected error (Python traceback)
+  {EXIT_USAGE}  bad arguments, missing config/checkpoint, or the output folder
+     holds another export (use --overwrite)
+  {EXIT_UNREADABLE}  some input images are unreadable (missing, truncated,
+     corrupt): they were skipped, listed on stderr and in
+     mmseg_be_export.json ("unreadable"); the rest was exported
+  {EXIT_WRITE_FAILED}  the submission could not be written (e.g. no space left
+     on device): frames already written are complete, no partial or
+     temporary file is left; fix the cause and run the same command
+     again to resume
+'''
 
 
 def add_score_args(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +63,8 @@ def add_mapping_args(parser: argparse.ArgumentParser) -> None:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Write a benchmark submission (SMIYC HDF5 or Fishyscapes '
-        'npy) from a checkpoint.')
+        'npy) from a checkpoint.', epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file (a path, or relative to '
                         "the project's configs/ folder)")
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -126,7 +142,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                                progress=not args.no_progress)
     except (ExportFolderError, ValueError, FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except ExportWriteError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return EXIT_WRITE_FAILED
     print(f'{len(report.written)} frames exported, {len(report.resumed)} '
           f'already there (resumed), {len(report.failed)} unreadable; '
           f'submission in {args.out}')
@@ -134,5 +153,5 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('Unreadable images (skipped):', file=sys.stderr)
         for path, reason in report.failed:
             print(f'  {path}: {reason}', file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_UNREADABLE
+    return EXIT_OK

@@ -67,9 +67,11 @@ def export_images(model,
     """Run a model over image files and write a submission.
 
     Frames already exported (valid final file) are skipped before inference,
-    unreadable images are skipped and listed in the report; writing runs in
-    a background thread and its errors are raised here. The exporter is
-    closed at the end.
+    unreadable images (missing, truncated, corrupt: fully decoded first) are
+    skipped and listed in the report and in the manifest's ``unreadable``;
+    writing runs in a background thread and its errors are raised here (a
+    write error as :class:`~mmseg_be.export.writer.ExportWriteError`, with
+    no partial file left). The exporter is closed at the end.
 
     Args:
         model: A segmentor from :func:`~mmseg_be.export.inference.load_model`.
@@ -110,6 +112,9 @@ def export_images(model,
             else:
                 exporter.add(frame_id, scores, result.pred_sem_seg.data[0])
             report.written.append(frame_id)
+        done = set(report.written) | set(report.resumed)
+        exporter.record_unreadable(
+            report.failed, [p for p, i in zip(images, ids) if i in done])
     for path, reason in report.failed:
         print_log(f'Skipped unreadable image {path}: {reason}',
                   logger='current', level=logging.WARNING)

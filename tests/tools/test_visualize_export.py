@@ -102,7 +102,7 @@ def test_export_resume_refuse_and_unreadable(toy, tmp_path, capsys):
             out, '--dataset-name', 'AnomalyTrack-all', '--device', 'cpu',
             '--no-progress', '--mapping', 'minmax', '--low', '-10',
             '--high', '0']
-    assert export_main(args + ['--method', 'toy_energy']) == 1
+    assert export_main(args + ['--method', 'toy_energy']) == 3
     captured = capsys.readouterr()
     assert 'broken.png: cannot be decoded' in captured.err
     assert '4 frames exported, 0 already there' in captured.out
@@ -114,14 +114,14 @@ def test_export_resume_refuse_and_unreadable(toy, tmp_path, capsys):
         assert f['value'].shape == (H, W) and f['value'].dtype == np.float16
     mtimes = [os.stat(p).st_mtime_ns for p in files]
     # Same command again: everything is resumed, nothing rewritten.
-    assert export_main(args + ['--method', 'toy_energy']) == 1
+    assert export_main(args + ['--method', 'toy_energy']) == 3
     assert '0 frames exported, 4 already there' in capsys.readouterr().out
     assert [os.stat(p).st_mtime_ns for p in files] == mtimes
     # Another method into the same folder is refused...
     assert export_main(args + ['--method', 'other']) == 2
     assert "method 'toy_energy'" in capsys.readouterr().err
     # ...unless --overwrite, which replaces the old method's files.
-    assert export_main(args + ['--method', 'other', '--overwrite']) == 1
+    assert export_main(args + ['--method', 'other', '--overwrite']) == 3
     left = glob.glob(osp.join(out, 'anomaly_p', '*', '*', '*.hdf5'))
     assert {p.split(os.sep)[-3] for p in left} == {'other'} and len(left) == 4
     manifest = json.load(open(osp.join(out, 'mmseg_be_export.json')))
