@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from mmseg_be.utils.image_io import UnreadableImageError, read_image
 from .transforms.outlier_bank import OutlierBankWriter, encode_entry
 
 #: COCO ids of person, bicycle, car, motorcycle, bus, truck, traffic light,
@@ -144,30 +145,35 @@ def entry_key(image_id: int, ann_id: Optional[int] = None) -> str:
     return key if ann_id is None else f'{key}_{ann_id}'
 
 
-def process_image(task: Tuple[dict, str, CocoOutlierSettings]
-                  ) -> Tuple[List[Tuple[str, bytes, dict]], Counter]:
+def process_image(
+    task: Tuple[dict, str, CocoOutlierSettings]
+) -> Tuple[List[Tuple[str, bytes, dict]], Counter, List[Tuple[str, str]]]:
     """Decode one image and its masks into encoded bank entries.
 
     Runs in worker processes: everything heavy (JPEG decode, mask decode,
-    PNG encode) happens here; only bytes go back to the writer.
+    PNG encode) happens here; only bytes go back to the writer. The image is
+    decoded fully and strictly before any crop: a truncated JPEG (which
+    ``cv2.imread`` returns with its missing part grey) is skipped.
 
     Args:
         task (tuple): ``(image plan, image directory, settings)``.
 
     Returns:
-        tuple: list of ``(key, png bytes, meta)`` and a Counter of skips.
+        tuple: list of ``(key, png bytes, meta)``, a Counter of skips, and
+        ``(file name, reason)`` of an image that could not be read.
     """
     img, img_dir, settings = task
     skipped = Counter()
     path = osp.join(img_dir, img['file_name'])
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR) if osp.isfile(path) else None
-    if bgr is None:
+    try:
+        bgr = read_image(path, cv2.IMREAD_COLOR)
+    except UnreadableImageError as error:
         skipped['missing_or_unreadable_image'] += 1
-        return [], skipped
+        return [], skipped, [(img['file_name'], error.reason)]
     h, w = img['height'], img['width']
     if bgr.shape[:2] != (h, w):
         skipped['size_mismatch'] += 1
-        return [], skipped
+        return [], skipped, []
     rgb = bgr[..., ::-1]
     if settings.per_instance:
         groups = [(entry_key(img['id'], a['id']), [a]) for a in img['anns']]
@@ -188,7 +194,7 @@ def process_image(task: Tuple[dict, str, CocoOutlierSettings]
                     category_ids=sorted({a['category_id'] for a in anns}),
                     ann_ids=[a['id'] for a in anns])
         entries.append((key, png, meta))
-    return entries, skipped
+    return entries, skipped, []
 
 
 def _run_tasks(tasks: list, num_workers: int) -> Iterator[tuple]:
@@ -218,7 +224,10 @@ def build_coco_outlier_bank(coco_root: str,
 
     Returns:
         dict: Summary: ``kept`` (new entries), ``already_done``, ``total``
-        (bank size), ``images_considered`` and ``skipped`` (reason -> count).
+        (bank size), ``images_considered``, ``skipped`` (reason -> count)
+        and ``unreadable`` (``[file name, reason]`` of every image that is
+        missing, truncated or corrupt; they are skipped, and tried again on
+        a re-run).
 
     Raises:
         FileNotFoundError / ValueError: bad annotation file (named).
@@ -249,6 +258,7 @@ def build_coco_outlier_bank(coco_root: str,
     already_done = len(writer)
     todo = [img for img in plan if not done(img)]
     kept = 0
+    unreadable: List[Tuple[str, str]] = []
     capped = max_entries is not None and len(writer) >= max_entries
     if todo and not capped:
         tasks = [(img, img_dir, settings) for img in todo]
@@ -258,8 +268,9 @@ def build_coco_outlier_bank(coco_root: str,
             bar = tqdm(total=len(tasks), desc='COCO outliers', unit='img')
         results = _run_tasks(tasks, num_workers)
         try:
-            for entries, skips in results:
+            for entries, skips, problems in results:
                 skipped.update(skips)
+                unreadable.extend(problems)
                 for key, png, meta in entries:
                     if max_entries is not None and \
                             len(writer) >= max_entries:
@@ -281,7 +292,8 @@ def build_coco_outlier_bank(coco_root: str,
             '--min-image-side / --min-area / --exclude-cat-ids')
     return dict(kept=kept, already_done=already_done, total=len(writer),
                 images_considered=num_images,
-                capped_by_max_entries=capped, skipped=dict(skipped))
+                capped_by_max_entries=capped, skipped=dict(skipped),
+                unreadable=[list(p) for p in unreadable])
 
 
 def format_summary(summary: Dict[str, object]) -> str:
@@ -294,4 +306,6 @@ def format_summary(summary: Dict[str, object]) -> str:
         lines.append(f'skipped ({reason}): {n}')
     if summary['capped_by_max_entries']:
         lines.append('stopped early: --max-entries reached')
+    for file_name, reason in summary.get('unreadable', []):
+        lines.append(f'unreadable image (skipped) {file_name}: {reason}')
     return '\n'.join(lines)

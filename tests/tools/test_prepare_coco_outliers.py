@@ -17,7 +17,8 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from mmseg_be.datasets.coco_outliers import (CocoOutlierSettings,
-                                             build_coco_outlier_bank)
+                                             build_coco_outlier_bank,
+                                             format_summary)
 from mmseg_be.datasets.transforms.outlier_bank import OutlierBank
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -217,3 +218,25 @@ def test_command_line(coco, tmp_path):
     spec.loader.exec_module(module)
     with pytest.raises(SystemExit, match='instances_train2017.json'):
         module.main([str(tmp_path / 'x'), out])
+
+
+def test_truncated_jpeg_is_skipped_listed_and_counted(tmp_path):
+    root = str(tmp_path / 'coco')
+    make_fake_coco(root)
+    path = osp.join(root, 'train2017', f'{3:012d}.jpg')
+    data = open(path, 'rb').read()
+    open(path, 'wb').write(data[:len(data) // 2])
+    # The fault: cv2.imread returns the truncated JPEG, its lower half grey.
+    grey = cv2.imread(path)
+    assert grey is not None and (grey[-10:] == 128).all()
+    summary = build(root, str(tmp_path / 'bank'))
+    bank = OutlierBank(str(tmp_path / 'bank'))
+    assert sorted(bank.meta(i)['image_id'] for i in range(len(bank))) == [1, 7]
+    assert summary['skipped']['missing_or_unreadable_image'] == 1
+    ((name, reason), ) = summary['unreadable']
+    assert name == f'{3:012d}.jpg' and 'truncated' in reason
+    assert f'unreadable image (skipped) {name}: ' in format_summary(summary)
+    os.remove(osp.join(root, 'train2017', f'{7:012d}.jpg'))
+    again = build(root, str(tmp_path / 'bank'))
+    assert sorted(n for n, _ in again['unreadable']) == [f'{3:012d}.jpg']
+    assert again['kept'] == 0 and again['already_done'] == 2
