@@ -10,9 +10,11 @@ SegmentMeIfYouCan kit, where the road is the region of interest.
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import mmcv
+import cv2
 import numpy as np
 from mmseg.registry import DATASETS
+
+from mmseg_be.utils.image_io import read_image
 
 from .ood_base import OODBenchmarkDataset
 
@@ -98,7 +100,7 @@ class LostAndFoundDataset(OODBenchmarkDataset):
         excluded[list(self.exclude_label_ids)] = True
         kept = []
         for info in data_list:
-            raw = mmcv.imread(info['seg_map_path'], flag='unchanged')
+            raw = read_image(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
             present = np.bincount(raw.ravel(), minlength=256) > 0
             if not (present & excluded).any():
                 kept.append(info)

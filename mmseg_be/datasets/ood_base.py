@@ -169,6 +169,25 @@ class OODBenchmarkDataset(BaseSegDataset):
         """Frame id of a file given its relative path without suffix."""
         return rel_stem
 
+    def prepare_data(self, idx: int):
+        """mmengine's ``prepare_data``; a failed read names the sample's files.
+
+        MMCV's loaders can fail without a path (PIL's ``image file is
+        truncated``), so an error that names none of the sample's files gets
+        a note listing them.
+        """
+        try:
+            return super().prepare_data(idx)
+        except (OSError, ValueError, AssertionError) as error:
+            info = self.get_data_info(idx)
+            files = [str(info[k]) for k in ('img_path', 'seg_map_path')
+                     if info.get(k)]
+            if hasattr(error, 'add_note') and not any(
+                    f in str(error) for f in files):
+                error.add_note(f'while loading sample {idx} of '
+                               f'{type(self).__name__}: {", ".join(files)}')
+            raise
+
     def load_data_list(self) -> List[dict]:
         """Pair images with labels by frame id, with layout checks.
 

@@ -7,6 +7,8 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from mmseg_be.utils.image_io import UnreadableImageError
+
 
 def value_lut(value_map: Dict[int, int]) -> np.ndarray:
     """A 256-entry lookup table applying ``value_map`` to uint8 labels.
@@ -97,12 +99,19 @@ class LoadOODAnnotations(BaseTransform):
         self.backend_args = backend_args.copy() if backend_args else None
 
     def _read(self, path: str) -> np.ndarray:
-        label = mmcv.imfrombytes(
-            fileio.get(path, backend_args=self.backend_args),
-            flag='unchanged',
-            backend=self.imdecode_backend)
+        content = fileio.get(path, backend_args=self.backend_args)
+        try:
+            label = mmcv.imfrombytes(content, flag='unchanged',
+                                     backend=self.imdecode_backend)
+        except Exception as error:  # PIL: "image file is truncated", no path
+            raise UnreadableImageError(
+                path, f'cannot be decoded as a label image ({error}); '
+                'the file is truncated or corrupt: restore it from the '
+                'dataset archive') from error
         if label is None:
-            raise ValueError(f'{path}: not a readable image.')
+            raise UnreadableImageError(
+                path, 'cannot be decoded as a label image (truncated or '
+                'corrupt): restore it from the dataset archive')
         if label.ndim == 3 and label.shape[2] == 1:
             # Only a channel axis is dropped (np.squeeze would also collapse
             # a one-row image).

@@ -5,6 +5,7 @@ below (from docs/benchmarks.md and the spec's table), applied pixel by pixel.
 """
 import os
 import os.path as osp
+import re
 
 import cv2
 import numpy as np
@@ -259,3 +260,30 @@ def test_reduce_zero_label_rejected(tmp_path):
     with pytest.raises(ValueError, match='reduce_zero_label'):
         build('FishyscapesStaticDataset', str(tmp_path),
               reduce_zero_label=True)
+
+
+def cut_in_half(path: str) -> None:
+    data = open(path, 'rb').read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+
+
+def test_truncated_files_are_named_in_the_error(tmp_path):
+    write_fishyscapes(str(tmp_path))
+    image = str(tmp_path / 'original' / '1.png')
+    cut_in_half(image)
+    pipeline = [dict(type='LoadImageFromFile', imdecode_backend='pillow')]
+    ds = DATASETS.build(dict(type='FishyscapesLostAndFoundDataset',
+                             data_root=str(tmp_path), pipeline=pipeline))
+    index = [d['img_path'] for d in ds.load_data_list()].index(image)
+    # PIL's "image file is truncated" names no file; the dataset adds it.
+    with pytest.raises(OSError, match='truncated') as info:
+        ds[index]
+    assert image not in str(info.value)
+    assert any(image in note for note in info.value.__notes__)
+    laf = str(tmp_path / 'laf')
+    write_lost_and_found(laf)
+    label = build('LostAndFoundDataset', laf).get_data_info(0)['seg_map_path']
+    cut_in_half(label)
+    with pytest.raises(OSError, match=re.escape(label) + ': truncated'):
+        build('LostAndFoundDataset', laf, exclude_label_ids=[17])

@@ -1,5 +1,8 @@
 """LoadOODAnnotations: value maps, value checks and misuse errors."""
+import re
+
 import cv2
+import mmcv
 import numpy as np
 import pytest
 
@@ -72,3 +75,23 @@ def test_lut_and_description():
     assert describe_value_map({2: 1, 4: 1}) == '2->1, 4->1'
     with pytest.raises(ValueError, match='300'):
         value_lut({300: 1})
+
+
+def truncate(path):
+    data = open(path, 'rb').read()
+    open(path, 'wb').write(data[:len(data) // 2])
+    return data[:len(data) // 2]
+
+
+@pytest.mark.parametrize('backend', ['pillow', 'cv2'])
+def test_truncated_label_error_names_its_path(tmp_path, backend):
+    rng = np.random.default_rng(0)
+    path = write_label(tmp_path, rng.integers(0, 2, (64, 64), np.uint8))
+    cut = truncate(path)
+    if backend == 'pillow':
+        # The fault: the decoder's own error names no file.
+        with pytest.raises(OSError, match='truncated') as plain:
+            mmcv.imfrombytes(cut, flag='unchanged', backend='pillow')
+        assert path not in str(plain.value)
+    with pytest.raises(OSError, match=re.escape(path) + ': cannot be decoded'):
+        load(path, imdecode_backend=backend)
