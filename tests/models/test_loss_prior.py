@@ -71,3 +71,19 @@ def test_prior_file_errors(tmp_path):
         load_prior_file(negative)
     with pytest.raises(ValueError, match='num_classes=3'):
         BalancedEnergyLoss(prior=[0.5, 0.5], num_classes=3)
+
+
+def test_prior_file_not_summing_to_one_warns_with_file_and_sum(tmp_path):
+    import warnings
+
+    from mmseg_be.models.losses.prior import PriorSumWarning
+    path = write_prior(tmp_path / 'counts.json', [2.0, 1.0, 1.0])
+    with pytest.warns(PriorSumWarning, match=r'counts\.json.*sum to 4,'):
+        loaded = load_prior_file(path)
+    assert loaded.values == [0.5, 0.25, 0.25]  # then normalised
+    # Rounding (the released list sums to 1.0001) and exact files are quiet.
+    for prior in (released_cityscapes_prior(), [0.6, 0.3, 0.1]):
+        path = write_prior(tmp_path / 'ok.json', prior)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            load_prior_file(path)

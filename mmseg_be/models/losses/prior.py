@@ -10,14 +10,32 @@ The prior file is written by the prior-estimation tool
 
 Only ``prior`` is needed by the losses; ``counts`` and ``class_names`` are
 checked for consistency when present.
+
+Normalisation: every prior is divided by its sum. A prior *file* whose
+entries do not sum to 1 (beyond rounding: ``|sum - 1| > 1e-3``) was not
+written by the estimation tool as is (edited by hand, counts instead of
+frequencies, a class dropped), so loading it warns with a
+:class:`PriorSumWarning` naming the file and the sum, then normalises. It is
+a warning, not an error, because a file of raw counts is a legitimate way to
+give a prior; the warning is there so that a wrong file is not used
+silently. A prior given as a list in a config is normalised without a word
+(the released Cityscapes list sums to 1.0001).
 """
 import json
 import math
 import os.path as osp
+import warnings
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
 PriorLike = Union[None, str, Sequence[float]]
+
+#: A prior file may sum to 1 +- this (rounding) before it is warned about.
+PRIOR_SUM_TOLERANCE = 1e-3
+
+
+class PriorSumWarning(UserWarning):
+    """A prior file's entries do not sum to 1; it was normalised."""
 
 _RELEASED_CITYSCAPES_PRIOR = (
     0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
@@ -118,6 +136,14 @@ def load_prior_file(path: str) -> ClassPrior:
             f'Prior file {path} must be a JSON object with a "prior" key '
             '(a list of C class frequencies).')
     values = validate_prior_values(data['prior'], source=path)
+    total = math.fsum(float(v) for v in data['prior'])
+    if abs(total - 1.0) > PRIOR_SUM_TOLERANCE:
+        warnings.warn(
+            f'Prior file {path}: the "prior" entries sum to {total:.6g}, '
+            f'not 1; they are divided by their sum. If the file holds '
+            'counts this is intended; otherwise re-estimate it with '
+            '`python tools/estimate_prior.py`.', PriorSumWarning,
+            stacklevel=2)
     for key in ('counts', 'class_names'):
         entry = data.get(key)
         if entry is not None and len(entry) != len(values):
