@@ -1,20 +1,34 @@
-"""Exact, streaming pixel-level OOD metrics (pure numpy).
+"""Exact, streaming pixel-level OOD metrics.
 
-:class:`PixelOODAccumulator` folds one image at a time into run-length tables
-(distinct score value -> pixel count, one table per class) and computes
-AUROC, AP and FPR at given TPRs that are bit-identical to scikit-learn's
+:class:`PixelOODAccumulator` folds one image at a time into per-class pixel
+counts per distinct score and computes AUROC, AP, FPR at given TPRs and the
+best F1 exactly (integer counts, one final division) equal to scikit-learn's
 ``roc_auc_score`` / ``average_precision_score`` on the concatenation of all
-pixels, whatever the order of updates and merges. Memory follows the number of
-distinct score values, not the number of images: 8- and 16-bit scores
-(``float16``, ``uint8``, ``int16``, ...) are counted in a fixed histogram.
-The SMIYC kit's binned variant lives in :mod:`.binned`.
+pixels, whatever the order of updates and merges (``sklearn_float_order``
+reproduces scikit-learn's float summation to the last bit). Memory follows
+the number of distinct score values, not the number of images:
+
+* 8- and 16-bit scores (``float16``, ``uint8``, ``int16``, ...) are counted
+  in a fixed histogram;
+* 32-bit scores (``float32``, ``int32``, ``uint32``): the inlier pixels go to
+  a paged histogram over order-preserving integer keys
+  (:mod:`._keyhist`: no per-image sort or merge), the few anomaly pixels to
+  run-length tables;
+* 64-bit scores: run-length tables (:mod:`._tables`) for both classes.
+
+Scores may be numpy arrays or torch tensors on any device: a tensor is
+reduced where it lives (masks, checks and ``torch.unique`` on the GPU) and
+only the per-class (value, count) tables come to the host. The SMIYC kit's
+binned variant lives in :mod:`.binned`.
 """
 import warnings
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ._curves import compute_from_tables, empty_result
+from ._exact import compute_from_counts
+from ._keyhist import KEY_DTYPES, KeyHistogram
 from ._tables import (Table, merge_tables, table_from_scores, table_len,
                       tables_from_histogram)
 
@@ -57,11 +71,8 @@ def split_valid(scores: np.ndarray, labels: np.ndarray,
     if ignore_index is not None:
         bad = ~(neg_mask | pos_mask | (labels == ignore_index))
         if bad.any():
-            found = np.unique(labels[bad])
-            raise ValueError(
-                f'labels contain values {found[:20].tolist()} besides 0 '
-                f'(inlier), 1 (anomaly) and ignore_index={ignore_index}; '
-                'convert the labels or pass ignore_index=None to drop them')
+            raise ValueError(_bad_labels_message(np.unique(labels[bad]),
+                                                 ignore_index))
     neg = scores[neg_mask]
     pos = scores[pos_mask]
     if np.issubdtype(scores.dtype, np.floating):
@@ -73,25 +84,86 @@ def split_valid(scores: np.ndarray, labels: np.ndarray,
     return neg, pos
 
 
+def _tables_from_tensors(scores: Any, labels: Any,
+                         ignore_index: Optional[int]
+                         ) -> Tuple[Optional[Table], Optional[Table]]:
+    """:func:`split_valid` for torch tensors, reduced on their device.
+
+    Returns:
+        ``(inlier, anomaly)`` run-length tables on the host (values ascending
+        in the numpy dtype of the scores, uint64 counts), None for a class
+        without pixels.
+    """
+    import torch
+    labels = torch.as_tensor(labels, device=scores.device)
+    if tuple(scores.shape) != tuple(labels.shape):
+        raise ValueError(f'scores have shape {tuple(scores.shape)} but '
+                         f'labels have shape {tuple(labels.shape)}; they '
+                         'must match pixel for pixel (resize the scores to '
+                         'the label size)')
+    if scores.dtype == torch.bool:
+        scores = scores.to(torch.uint8)
+    elif scores.dtype == torch.bfloat16:
+        scores = scores.float()  # numpy has no bfloat16; exact
+    elif scores.is_complex():
+        raise ValueError(f'scores must be a real number array, got '
+                         f'{scores.dtype}')
+    neg_mask = labels == 0
+    pos_mask = labels == 1
+    if ignore_index is not None:
+        bad = ~(neg_mask | pos_mask | (labels == ignore_index))
+        if bool(bad.any()):
+            found = torch.unique(labels[bad]).cpu().numpy()
+            raise ValueError(_bad_labels_message(found, ignore_index))
+    tables: List[Optional[Table]] = []
+    for name, mask in (('inlier', neg_mask), ('anomaly', pos_mask)):
+        part = scores[mask]
+        if scores.is_floating_point() and part.numel():
+            n_bad = int((~torch.isfinite(part)).sum())
+            if n_bad:
+                raise ValueError(f'{n_bad} {name} pixels have NaN or '
+                                 'infinite scores')
+        if not part.numel():
+            tables.append(None)
+            continue
+        values, counts = torch.unique(part, sorted=True, return_counts=True)
+        tables.append((values.cpu().numpy(),
+                       counts.cpu().numpy().astype(np.uint64)))
+    return tables[0], tables[1]
+
+
+def _bad_labels_message(found: np.ndarray, ignore_index: int) -> str:
+    return (f'labels contain values {found[:20].tolist()} besides 0 '
+            f'(inlier), 1 (anomaly) and ignore_index={ignore_index}; '
+            'convert the labels, or pass ignore_index=None to drop every '
+            'label other than 0 and 1')
+
+
+def _is_tensor(x: Any) -> bool:
+    return type(x).__module__.startswith('torch') and hasattr(x, 'device')
+
+
 class PixelOODAccumulator:
     """Exact pixel-level AUROC / AP / FPR@TPR over a stream of images.
 
     Example:
         >>> acc = PixelOODAccumulator()
         >>> for score, label in frames:
-        ...     acc.update(score, label, ignore_index=255)
+        ...     acc.update(score, label)          # labels 0, 1 or 255
         >>> acc.compute()['AP']
 
-    Histogram mode is used for 8/16-bit score dtypes (memory constant), run
-    length mode for 32/64-bit ones. Scores of a later image must share the
-    dtype of the first or be safely castable to it (or vice versa: the state
-    is promoted, as numpy would promote the concatenated array).
+    Histogram mode is used for 8/16-bit score dtypes (memory constant), a
+    paged key histogram for the inliers of 32-bit ones and run-length tables
+    otherwise. Scores of a later image must share the dtype of the first or
+    be safely castable to it (or vice versa: the state is promoted, as numpy
+    would promote the concatenated array).
     """
 
     def __init__(self) -> None:
         self.dtype: Optional[np.dtype] = None
         self.num_images = 0
         self._hist: Optional[List[np.ndarray]] = None  # [neg, pos]
+        self._neg_keys: Optional[KeyHistogram] = None
         self._tables: List[Optional[Table]] = [None, None]
         self._pending: List[List[Table]] = [[], []]
 
@@ -104,6 +176,8 @@ class PixelOODAccumulator:
         if self.dtype.type in _HISTOGRAM_DTYPES:
             n_bins = 1 << (8 * self.dtype.itemsize)
             self._hist = [np.zeros(n_bins, np.int64) for _ in range(2)]
+        elif self.dtype.type in KEY_DTYPES:
+            self._neg_keys = KeyHistogram(self.dtype)
 
     def _bin_values(self) -> np.ndarray:
         """Score value of every histogram bin."""
@@ -113,58 +187,98 @@ class PixelOODAccumulator:
         low = np.iinfo(self.dtype).min
         return (np.arange(n_bins, dtype=np.int64) + low).astype(self.dtype)
 
-    def _to_runlength(self, dtype: np.dtype) -> None:
-        """Leave histogram mode: turn the histograms into tables."""
-        values = self._bin_values().astype(dtype)
-        for c in range(2):
-            if self._hist[c].any():
-                self._pending[c].append(
-                    tables_from_histogram(self._hist[c], values))
-        self._hist = None
+    def _bin_keys(self, values: np.ndarray) -> np.ndarray:
+        if self.dtype == np.float16:
+            return (values + np.float16(0)).view(np.uint16)  # -0 -> 0
+        return values.astype(np.int64) - np.iinfo(self.dtype).min
 
     def _promote(self, dtype: np.dtype) -> None:
-        new = np.result_type(self.dtype, dtype)
+        new = np.dtype(np.result_type(self.dtype, dtype))
         if new == self.dtype:
             return
         if not np.can_cast(self.dtype, new, 'safe'):
             raise ValueError(f'cannot mix score dtypes {self.dtype} and '
                              f'{dtype} exactly; cast all scores to one dtype')
         if self._hist is not None:
-            self._to_runlength(new)
-        else:
+            values = self._bin_values().astype(new)
             for c in range(2):
-                if self._tables[c] is not None:
-                    self._tables[c] = (self._tables[c][0].astype(new),
-                                       self._tables[c][1])
-                self._pending[c] = [(v.astype(new), n)
-                                    for v, n in self._pending[c]]
-        self.dtype = np.dtype(new)
+                if self._hist[c].any():
+                    self._pending[c].append(
+                        tables_from_histogram(self._hist[c], values))
+            self._hist = None
+        if self._neg_keys is not None and self._neg_keys.total:
+            self._pending[0].append(self._neg_keys.to_table())
+        self._neg_keys = None
+        for c in range(2):
+            if self._tables[c] is not None:
+                self._tables[c] = (self._tables[c][0].astype(new),
+                                   self._tables[c][1])
+            self._pending[c] = [(v.astype(new), n)
+                                for v, n in self._pending[c]]
+        self.dtype = new
+        if new.type in KEY_DTYPES:
+            # leave the tables of the inliers for the key histogram
+            self._neg_keys = KeyHistogram(new)
+            parts = ([self._tables[0]] if self._tables[0] else []) \
+                + self._pending[0]
+            self._tables[0], self._pending[0] = None, []
+            for values, counts in parts:
+                self._neg_keys.add(values, counts)
 
-    def update(self, scores: np.ndarray, labels: np.ndarray,
-               ignore_index: Optional[int] = None) -> None:
-        """Fold one image in (see :func:`split_valid` for the conventions)."""
-        neg, pos = split_valid(scores, labels, ignore_index)
+    def update(self, scores: Any, labels: Any,
+               ignore_index: Optional[int] = 255) -> None:
+        """Fold one image in.
+
+        Args:
+            scores: Anomaly scores, any shape, higher = more anomalous: a
+                numpy array or a torch tensor on any device (reduced there).
+            labels: Same shape (array or tensor): 0 inlier, 1 anomaly,
+                ``ignore_index`` left out.
+            ignore_index: Label of pixels to leave out; any other label
+                raises a ValueError naming the values found. None leaves
+                out every label other than 0 and 1 (explicit opt-in).
+        """
+        if _is_tensor(scores):
+            neg, pos = _tables_from_tensors(scores, labels, ignore_index)
+            parts = [t for t in (neg, pos) if t is not None]
+            if not parts:
+                self.num_images += 1
+                return
+            dtype = parts[0][0].dtype
+        else:
+            if _is_tensor(labels):
+                labels = labels.cpu().numpy()
+            neg, pos = split_valid(scores, labels, ignore_index)
+            dtype = neg.dtype
+            neg = (neg, None) if neg.size else None
+            pos = (pos, None) if pos.size else None
         if self.dtype is None:
-            self._init_dtype(neg.dtype)
-        elif neg.dtype != self.dtype:
-            if not np.can_cast(neg.dtype, self.dtype, 'safe'):
-                self._promote(neg.dtype)
-            neg = neg.astype(self.dtype)
-            pos = pos.astype(self.dtype)
+            self._init_dtype(dtype)
+        elif dtype != self.dtype and not np.can_cast(dtype, self.dtype,
+                                                       'safe'):
+            self._promote(dtype)
         self.num_images += 1
+        for c, table in enumerate((neg, pos)):
+            if table is not None:
+                self._add(c, (table[0].astype(self.dtype, copy=False),
+                              table[1]))
+
+    def _add(self, c: int, table: Table) -> None:
+        """Count one table of class ``c`` (counts None: one per entry)."""
+        values, counts = table
         if self._hist is not None:
-            low = 0 if self.dtype == np.float16 else np.iinfo(self.dtype).min
-            for c, part in enumerate((neg, pos)):
-                if part.size:
-                    keys = (part.view(np.uint16) if self.dtype == np.float16
-                            else part.astype(np.int64) - low)
-                    self._hist[c] += np.bincount(
-                        keys, minlength=len(self._hist[c]))
-            return
-        for c, part in enumerate((neg, pos)):
-            if part.size:
-                self._pending[c].append(table_from_scores(part))
-                self._maybe_compact(c)
+            keys = self._bin_keys(values)
+            if counts is None:
+                self._hist[c] += np.bincount(keys,
+                                             minlength=len(self._hist[c]))
+            else:
+                np.add.at(self._hist[c], keys, counts.astype(np.int64))
+        elif c == 0 and self._neg_keys is not None:
+            self._neg_keys.add(values, counts)
+        else:
+            self._pending[c].append(table_from_scores(values)
+                                    if counts is None else table)
+            self._maybe_compact(c)
 
     def _maybe_compact(self, c: int, force: bool = False) -> None:
         # Merge the pending tables once they outgrow the merged table: each
@@ -197,18 +311,23 @@ class PixelOODAccumulator:
             for c in range(2):
                 self._hist[c] += other._hist[c]
             return self
+        parts: List[List[Table]] = [[], []]
         if other._hist is not None:
-            values = other._bin_values().astype(self.dtype)
-            parts = [tables_from_histogram(h, values) if h.any() else None
-                     for h in other._hist]
-        else:
-            parts = [None, None]
+            values = other._bin_values()
+            for c in range(2):
+                nz = np.flatnonzero(other._hist[c])
+                if len(nz):
+                    parts[c].append((values[nz],
+                                     other._hist[c][nz].astype(np.uint64)))
+        if other._neg_keys is not None and self._neg_keys is not None:
+            self._neg_keys.merge(other._neg_keys)
+        elif other._neg_keys is not None and other._neg_keys.total:
+            parts[0].append(other._neg_keys.to_table())
         for c in range(2):
-            extra = [t for t in [other._tables[c], parts[c]]
-                     + other._pending[c] if t is not None and table_len(t)]
-            self._pending[c].extend(
-                (v.astype(self.dtype, copy=False), n) for v, n in extra)
-            self._maybe_compact(c)
+            parts[c] += [t for t in [other._tables[c]] + other._pending[c]
+                         if t is not None and table_len(t)]
+            for values, counts in parts[c]:
+                self._add(c, (values.astype(self.dtype, copy=False), counts))
         return self
 
     def final_tables(self) -> List[Optional[Table]]:
@@ -219,11 +338,15 @@ class PixelOODAccumulator:
                     for h in self._hist]
         for c in range(2):
             self._maybe_compact(c, force=True)
-        return list(self._tables)
+        tables = list(self._tables)
+        if self._neg_keys is not None and self._neg_keys.total:
+            tables[0] = self._neg_keys.to_table()
+        return tables
 
     def compute(self, tprs: Sequence[float] = (0.95,),
                 pebal_compat: bool = False, curve_points: int = 1000,
-                chunk_rows: int = 1 << 16) -> Dict[str, Any]:
+                chunk_rows: int = 1 << 16,
+                sklearn_float_order: bool = False) -> Dict[str, Any]:
         """All metrics as fractions.
 
         Args:
@@ -231,25 +354,44 @@ class PixelOODAccumulator:
             pebal_compat: Also report ``FPR95_pebal``, PEBAL's (Hendrycks')
                 FPR at the threshold whose recall is *nearest* 0.95.
             curve_points: Approximate number of points of the thinned curves.
-            chunk_rows: Rows of the merged table handled at once.
+            chunk_rows: Rows of the merged table handled at once (only with
+                ``sklearn_float_order``).
+            sklearn_float_order: Walk every distinct threshold and add the
+                AUROC / AP terms in scikit-learn's floating-point order, so
+                the results are bit-identical to it (slower: the walk covers
+                the inlier thresholds too). By default the metrics come from
+                integer counts at the distinct anomaly scores (equal to
+                scikit-learn's to ~1e-15 relative).
 
         Returns:
             Dict with ``AUROC``, ``AP``, ``FPR95``, ``fpr_at_tpr``
             ({tpr: fpr}), ``best_f1``, ``best_f1_threshold`` (predict anomaly
             where ``score >= threshold``), ``roc_curve`` / ``pr_curve``
-            (thinned, for plots), ``num_pos``, ``num_neg``,
-            ``num_thresholds``, ``num_images``. Metrics are NaN, with a
-            warning, when there are no anomaly or no inlier pixels.
+            (thinned, for plots), ``num_pos``, ``num_neg``, ``num_images``
+            and ``num_anomaly_thresholds`` (distinct anomaly scores; with
+            ``sklearn_float_order``: ``num_thresholds``, all distinct
+            scores). Metrics are NaN, with a warning, when there are no
+            anomaly or no inlier pixels.
         """
         tprs = sorted(set(float(t) for t in tprs) | {0.95})
-        neg, pos = self.final_tables()
+        if sklearn_float_order or self._neg_keys is None:
+            neg, pos = self.final_tables()
+        else:
+            self._maybe_compact(1, force=True)
+            neg = self._neg_keys if self._neg_keys.total else None
+            pos = self._tables[1]
         if neg is None or pos is None:
             missing = 'anomaly' if pos is None else 'inlier'
             warnings.warn(f'no {missing} pixels were seen: AUROC, AP and '
                           'FPR are undefined and reported as NaN')
+            if isinstance(neg, KeyHistogram):
+                neg = neg.to_table()
             result = empty_result(neg, pos, tprs, pebal_compat)
-        else:
+        elif sklearn_float_order:
             result = compute_from_tables(neg, pos, tprs, pebal_compat,
                                          curve_points, chunk_rows)
+        else:
+            result = compute_from_counts(neg, pos, tprs, pebal_compat,
+                                         curve_points)
         result['num_images'] = self.num_images
         return result

@@ -49,10 +49,17 @@ def concat(images):
     return s, y
 
 
-@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16])
+def close(a, b, rel=1e-12):
+    return abs(a - b) <= rel * abs(b)
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16,
+                                   np.int32])
 @pytest.mark.parametrize('n_levels', [0, 3, 40])
-def test_bit_identical_to_sklearn_any_merge_order(dtype, n_levels):
+def test_equal_to_sklearn_any_merge_order(dtype, n_levels):
     rng = np.random.default_rng(hash((np.dtype(dtype).name, n_levels)) % 99)
+    if np.dtype(dtype).kind == 'i' and not n_levels:
+        return
     for _ in range(8):
         images = random_images(rng, int(rng.integers(2, 7)), dtype, n_levels)
         s, y = concat(images)
@@ -61,21 +68,76 @@ def test_bit_identical_to_sklearn_any_merge_order(dtype, n_levels):
         # random partition into accumulators, merged in random order
         parts = [PixelOODAccumulator() for _ in range(3)]
         for img in images:
-            parts[rng.integers(3)].update(*img)
+            parts[rng.integers(3)].update(*img, ignore_index=None)
         order = rng.permutation(3)
         acc = parts[order[0]]
         for i in order[1:]:
             acc.merge(parts[i])
-        r = acc.compute(chunk_rows=int(rng.integers(1, 50)),
-                        pebal_compat=True)
-        assert r['AUROC'] == roc_auc_score(y, s)
-        assert r['AP'] == average_precision_score(y, s)
+        acc = pickle.loads(pickle.dumps(acc))
+        # default: integer counts, one division
+        r = acc.compute(pebal_compat=True, tprs=(0.5, 0.8))
+        assert close(r['AUROC'], roc_auc_score(y, s))
+        assert close(r['AP'], average_precision_score(y, s))
         assert r['FPR95'] == sklearn_fpr_at(y, s)
-        assert r['fpr_at_tpr'][0.95] == r['FPR95']
+        assert r['fpr_at_tpr'][0.5] == sklearn_fpr_at(y, s, 0.5)
+        assert r['fpr_at_tpr'][0.8] == sklearn_fpr_at(y, s, 0.8)
         assert r['FPR95_pebal'] == hendrycks_fpr(y, s)
         assert r['num_pos'] == (y == 1).sum()
         assert r['num_neg'] == (y == 0).sum()
-        assert r['num_thresholds'] == len(np.unique(s))
+        assert r['num_anomaly_thresholds'] == len(np.unique(s[y == 1]))
+        # scikit-learn's float summation order, bit for bit
+        b = acc.compute(chunk_rows=int(rng.integers(1, 50)),
+                        pebal_compat=True, sklearn_float_order=True)
+        assert b['AUROC'] == roc_auc_score(y, s)
+        assert b['AP'] == average_precision_score(y, s)
+        assert b['FPR95'] == sklearn_fpr_at(y, s)
+        assert b['FPR95_pebal'] == hendrycks_fpr(y, s)
+        assert b['num_thresholds'] == len(np.unique(s))
+
+
+def test_key_histogram_dense_pages_and_wraps():
+    # float32 scores dense enough for byte counters to wrap (values repeated
+    # > 255 times) and for pages to turn dense mid-stream, plus sparse tails
+    rng = np.random.default_rng(11)
+    images = []
+    acc = PixelOODAccumulator()
+    for i in range(6):
+        s = np.round(rng.standard_normal((200, 300)) * 50) / 50
+        s[:, :20] = rng.standard_normal((200, 20)) * 1e-3
+        s[:5] = 1e6 * rng.random((5, 300))
+        s = s.astype(np.float32)
+        lab = (rng.random((200, 300)) < 0.05 + 0.1 * (s > 1)).astype(
+            np.uint8)
+        lab[rng.random((200, 300)) < 0.05] = 255
+        images.append((s, lab))
+        part = PixelOODAccumulator()
+        part.update(s, lab)
+        acc.merge(part) if i % 2 else acc.update(s, lab)
+    keys = acc._neg_keys
+    assert len(keys._page_hi) and len(keys._wraps)
+    assert sum(len(k) for k in keys._sparse)
+    s, y = concat(images)
+    r = acc.compute()
+    assert close(r['AUROC'], roc_auc_score(y, s))
+    assert close(r['AP'], average_precision_score(y, s))
+    assert r['FPR95'] == sklearn_fpr_at(y, s)
+    b = acc.compute(sklearn_float_order=True)
+    assert b['AUROC'] == roc_auc_score(y, s)
+    assert b['AP'] == average_precision_score(y, s)
+
+
+def test_strict_labels_by_default():
+    acc = PixelOODAccumulator()
+    with pytest.raises(ValueError, match=r'\[7\].*ignore_index=255'):
+        acc.update(np.zeros(3, np.float32), np.array([0, 7, 255]))
+    with pytest.raises(ValueError, match=r'\[255\].*ignore_index=254'):
+        acc.update(np.zeros(3, np.float32), np.array([0, 1, 255]),
+                   ignore_index=254)
+    # explicit opt-in: every label other than 0 and 1 is left out
+    acc.update(np.array([0.1, 0.9, 5.0], np.float32), np.array([0, 1, 7]),
+               ignore_index=None)
+    r = acc.compute()
+    assert (r['num_neg'], r['num_pos'], r['AUROC']) == (1, 1, 1.0)
 
 
 def test_large_tables_cross_summation_blocks():
@@ -91,7 +153,8 @@ def test_large_tables_cross_summation_blocks():
         acc.update(s, lab)
     s, y = concat(images)
     for chunk in (999, 1 << 16):
-        r = acc.compute(tprs=(0.5, 0.8), chunk_rows=chunk)
+        r = acc.compute(tprs=(0.5, 0.8), chunk_rows=chunk,
+                        sklearn_float_order=True)
         assert r['AUROC'] == roc_auc_score(y, s)
         assert r['AP'] == average_precision_score(y, s)
         assert r['FPR95'] == sklearn_fpr_at(y, s)
@@ -111,8 +174,8 @@ def test_integer_scores_take_the_histogram_path():
     assert acc.histogram_mode
     s, y = concat(images)
     r = acc.compute()
-    assert r['AUROC'] == roc_auc_score(y, s)
-    assert r['AP'] == average_precision_score(y, s)
+    assert close(r['AUROC'], roc_auc_score(y, s))
+    assert close(r['AP'], average_precision_score(y, s))
 
 
 def test_mixed_dtypes_promote_like_numpy():
@@ -126,7 +189,7 @@ def test_mixed_dtypes_promote_like_numpy():
     acc.update(*b)
     s = np.concatenate([a[0].ravel(), b[0].ravel()])
     y = np.concatenate([a[1].ravel(), b[1].ravel()])
-    assert acc.compute()['AP'] == average_precision_score(y, s)
+    assert close(acc.compute()['AP'], average_precision_score(y, s))
 
 
 def test_fpr95_where_default_curve_drops_the_point():
@@ -226,7 +289,7 @@ def test_state_pickles_and_merges():
         (a if i % 2 else b).update(*d)
     merged = pickle.loads(pickle.dumps(a)).merge(pickle.loads(pickle.dumps(b)))
     s, y = concat(data)
-    assert merged.compute()['AP'] == average_precision_score(y, s)
+    assert close(merged.compute()['AP'], average_precision_score(y, s))
     assert merged.num_images == 4
 
 

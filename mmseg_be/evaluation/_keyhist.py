@@ -1,0 +1,284 @@
+"""Exact histogram of 32-bit scores over order-preserving integer keys.
+
+A float32 (or int32/uint32) score maps to a uint32 key that sorts as the
+score does (IEEE-754 sign flip; -0.0 and 0.0 share a key). The key's top 20
+bits pick a *page* of 4096 consecutive keys. A page that has seen at least
+``dense_min`` pixels gets a dense uint32 counter per key and later pixels
+are counted into it with one ``np.add.at`` (no sort, no merge); pixels of
+pages still below that (the sparse tails of the distribution, and the first
+pixels of each page) are kept as raw keys and sorted once at the end. Counts
+are exact; memory is 4 bytes per key of the dense range (bounded by
+``4 * 2**32`` in theory, ~0.5 GB for 190M standard-normal float32 inlier
+scores) plus 4 bytes per sparse pixel, and does not grow with frames once the
+dense pages exist. It answers how many pixels score below / at given values,
+which is all the exact metrics need of the inlier class.
+"""
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from ._tables import CHUNK, Table, merge_tables, run_length
+
+PAGE_BITS = 12
+PAGE = 1 << PAGE_BITS
+N_PAGES = 1 << (32 - PAGE_BITS)
+KEY_DTYPES = (np.float32, np.int32, np.uint32)
+
+
+def order_keys(values: np.ndarray) -> np.ndarray:
+    """uint32 keys sorting as the float32/int32/uint32 ``values`` do."""
+    kind = values.dtype.kind
+    if kind == 'f':
+        bits = (values + np.float32(0)).view(np.uint32)  # -0.0 -> 0.0
+        flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF)
+        flip ^= np.uint32(0x80000000)
+        bits ^= flip
+        return bits
+    if kind == 'i':
+        return values.view(np.uint32) ^ np.uint32(0x80000000)
+    return values.astype(np.uint32, copy=False)
+
+
+def values_of_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Inverse of :func:`order_keys`."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == 'f':
+        top = (keys >> np.uint32(31)).astype(bool)
+        bits = np.where(top, keys ^ np.uint32(0x80000000), ~keys)
+        return bits.view(np.float32)
+    if dtype.kind == 'i':
+        return (keys ^ np.uint32(0x80000000)).view(np.int32)
+    return keys.astype(np.uint32)
+
+
+class KeyHistogram:
+    """Pixel counts per 32-bit key, dense where the scores are dense.
+
+    Dense counters are bytes (a page is 4 KiB): a counter that passes 255
+    wraps and the wraps are kept aside as (key, 256 * wraps) rows, which
+    only heavily repeated values (saturated or quantized scores) produce.
+
+    Args:
+        dtype: Score dtype (one of :data:`KEY_DTYPES`).
+        dense_min: Pixels a page must have seen to get dense counters.
+    """
+
+    def __init__(self, dtype: np.dtype, dense_min: int = 64) -> None:
+        self.dtype = np.dtype(dtype)
+        self.dense_min = dense_min
+        self.total = 0
+        self._seen = np.zeros(N_PAGES, np.int64)
+        self._page_of = np.full(N_PAGES, -1, np.int32)
+        self._page_hi = np.zeros(0, np.int64)
+        self._pages = np.zeros((0, PAGE), np.uint8)
+        self._sparse: List[np.ndarray] = []    # sorted keys, one per pixel
+        self._wraps: List[Table] = []           # (keys, 256 * wraps)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state['_pages'] = self._pages[:len(self._page_hi)].copy()
+        return state
+
+    def _add_pages(self, his: np.ndarray) -> None:
+        n_old = len(self._page_hi)
+        n_new = n_old + len(his)
+        if n_new > len(self._pages):
+            # grow, laying the pages out in key order again: a frame's
+            # ascending keys then visit the counters in memory order
+            grown = np.zeros((max(n_new, 2 * n_old, 256), PAGE), np.uint8)
+            order = np.argsort(self._page_hi)
+            grown[:n_old] = self._pages[order]
+            self._pages = grown
+            self._page_hi = self._page_hi[order]
+            self._page_of[self._page_hi] = np.arange(n_old, dtype=np.int32)
+        self._page_of[his] = np.arange(n_old, n_new, dtype=np.int32)
+        self._page_hi = np.concatenate((self._page_hi, his))
+
+    def _count(self, idx: np.ndarray, keys: np.ndarray,
+               counts: Optional[np.ndarray]) -> None:
+        """Add ``counts`` (None: 1) at the distinct flat indices ``idx``."""
+        flat = self._pages.reshape(-1)
+        new = flat[idx].astype(np.int32 if counts is None else np.int64)
+        new += 1 if counts is None else counts
+        flat[idx] = new                    # mod 256
+        wrapped = np.flatnonzero(new >> 8)
+        if len(wrapped):
+            # (merges hand rows over in page order, not key order)
+            wrapped = wrapped[np.argsort(keys[wrapped], kind='stable')]
+            self._wraps.append((keys[wrapped], ((new[wrapped] >> 8) << 8
+                                                ).astype(np.uint64)))
+
+    def add(self, values: np.ndarray,
+            counts: Optional[np.ndarray] = None) -> None:
+        """Count pixels: ``values`` (1-D, the score dtype), each ``counts``
+        times (default once; with counts the values must be distinct)."""
+        if not len(values):
+            return
+        keys = order_keys(values)
+        if counts is None:
+            # ascending distinct keys: the counter updates below then walk
+            # each page in order (a random scatter is several times slower)
+            keys.sort()
+            self.total += len(keys)
+            change = keys[1:] != keys[:-1]
+            if not change.all():
+                starts = np.flatnonzero(change)
+                starts += 1
+                counts = np.diff(np.concatenate((starts, [len(keys)])),
+                                 prepend=0)
+                keys = keys[np.concatenate(([0], starts))]
+            del change
+        else:
+            counts = counts.astype(np.int64)
+            self.total += int(counts.sum())
+        hi = keys >> np.uint32(PAGE_BITS)
+        page = self._page_of[hi]
+        dense = page >= 0
+        if not dense.all():
+            # pixels of pages without counters are kept as keys; a page
+            # gets counters (for later pixels) once it has seen dense_min
+            sparse = ~dense
+            hi_s = hi[sparse].astype(np.intp)
+            np.add.at(self._seen, hi_s, 1 if counts is None
+                      else counts[sparse])
+            self._sparse.append(keys[sparse] if counts is None else
+                                np.repeat(keys[sparse], counts[sparse]))
+            keys, page = keys[dense], page[dense]
+            counts = None if counts is None else counts[dense]
+            promote = np.unique(hi_s[self._seen[hi_s] >= self.dense_min])
+        else:
+            promote = None
+        idx = page.astype(np.intp)
+        idx <<= PAGE_BITS
+        idx |= keys & np.uint32(PAGE - 1)
+        self._count(idx, keys, counts)
+        if promote is not None and len(promote):
+            self._add_pages(promote)
+
+    def merge(self, other: 'KeyHistogram') -> None:
+        """Add another histogram's pixels."""
+        self.total += other.total
+        self._seen += other._seen
+        missing = np.union1d(
+            other._page_hi[self._page_of[other._page_hi] < 0],
+            np.flatnonzero((self._seen >= self.dense_min)
+                           & (self._page_of < 0)))
+        if len(missing):
+            self._add_pages(missing)
+        n_other = len(other._page_hi)
+        if n_other:
+            rows, cols = np.nonzero(other._pages[:n_other])
+            keys = ((other._page_hi[rows] << PAGE_BITS) | cols).astype(
+                np.uint32)
+            idx = (self._page_of[other._page_hi[rows]].astype(np.int64)
+                   << PAGE_BITS) | cols
+            self._count(idx, keys, other._pages[rows, cols])
+        self._sparse.extend(other._sparse)
+        self._wraps.extend(other._wraps)
+
+    def _sorted_sparse(self) -> np.ndarray:
+        if len(self._sparse) != 1:
+            keys = (np.concatenate(self._sparse) if self._sparse
+                    else np.zeros(0, np.uint32))
+            keys.sort()
+            self._sparse = [keys]
+        return self._sparse[0]
+
+    def _wrap_table(self) -> Table:
+        if len(self._wraps) != 1:
+            parts = list(self._wraps)
+            self._wraps = [merge_tables(parts) if parts else
+                           (np.zeros(0, np.uint32), np.zeros(0, np.uint64))]
+        return self._wraps[0]
+
+    def counts_at(self, values: np.ndarray
+                  ) -> Tuple[np.ndarray, np.ndarray]:
+        """Pixels scoring ``< v`` and ``<= v`` for each ascending ``v``."""
+        keys = order_keys(np.ascontiguousarray(values, self.dtype))
+        sparse = self._sorted_sparse()
+        lt = np.searchsorted(sparse, keys, 'left').astype(np.int64)
+        le = np.searchsorted(sparse, keys, 'right').astype(np.int64)
+        wkeys, wcounts = self._wrap_table()
+        if len(wkeys):
+            lt += _prefix(wcounts, np.searchsorted(wkeys, keys, 'left'))
+            le += _prefix(wcounts, np.searchsorted(wkeys, keys, 'right'))
+        n = len(self._page_hi)
+        if not n:
+            return lt, le
+        pages = self._pages[:n]
+        # pixels of dense pages wholly below each key's page
+        below = np.zeros(N_PAGES + 1, np.int64)
+        below[self._page_hi + 1] = pages.sum(axis=1, dtype=np.int64)
+        np.cumsum(below, out=below)
+        hi = (keys >> np.uint32(PAGE_BITS)).astype(np.int64)
+        lo = (keys & np.uint32(PAGE - 1)).astype(np.int64)
+        base = below[hi]
+        lt += base
+        le += base
+        # within the key's own page: the keys ascend, so the queries of one
+        # page are contiguous; pages are prefix-summed 256 at a time
+        page = self._page_of[hi]
+        has = np.flatnonzero(page >= 0)
+        if not len(has):
+            return lt, le
+        h = hi[has]
+        starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+        bounds = np.r_[starts, len(has)]
+        for g in range(0, len(starts), 256):
+            stop = min(g + 256, len(starts))
+            q = has[bounds[g]:bounds[stop]]
+            local = np.repeat(np.arange(stop - g), np.diff(bounds[g:stop + 1]))
+            block = pages[page[has[starts[g:stop]]]]
+            at = np.cumsum(block, axis=1, dtype=np.int64)[local, lo[q]]
+            lt[q] += at - block[local, lo[q]]
+            le[q] += at
+        return lt, le
+
+    def min_value(self) -> float:
+        """Lowest score counted (NaN when empty)."""
+        cands = []
+        sparse = self._sorted_sparse()
+        if len(sparse):
+            cands.append(int(sparse[0]))
+        wkeys = self._wrap_table()[0]
+        if len(wkeys):
+            cands.append(int(wkeys[0]))
+        for i in np.argsort(self._page_hi):
+            nz = np.flatnonzero(self._pages[i])
+            if len(nz):
+                cands.append((int(self._page_hi[i]) << PAGE_BITS)
+                             | int(nz[0]))
+                break
+        if not cands:
+            return float('nan')
+        key = np.array([min(cands)], np.uint32)
+        return float(values_of_keys(key, self.dtype)[0])
+
+    def to_table(self) -> Table:
+        """The run-length table (values ascending, uint64 counts)."""
+        parts = []
+        sparse = self._sorted_sparse()
+        if len(sparse):
+            v, c = run_length(sparse)
+            parts.append((v, np.ones(len(v), np.uint64) if c is None
+                          else c.astype(np.uint64)))
+        n = len(self._page_hi)
+        if n:
+            order = np.argsort(self._page_hi)
+            pages = self._pages[:n][order]
+            rows, cols = np.nonzero(pages)
+            keys = (self._page_hi[order][rows] << PAGE_BITS) | cols
+            parts.append((keys.astype(np.uint32),
+                          pages[rows, cols].astype(np.uint64)))
+        wkeys, wcounts = self._wrap_table()
+        if len(wkeys):
+            parts.append((wkeys, wcounts))
+        keys, counts = merge_tables(parts)
+        return values_of_keys(keys, self.dtype), counts
+
+
+def _prefix(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``counts[:i].sum()`` for each ``i`` in ``idx``."""
+    cum = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=cum[1:])
+    return cum[idx]
