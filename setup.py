@@ -47,9 +47,11 @@ def add_mim_extension() -> None:
 
 
 # Ranges a GPU user can live with; requirements/cpu.txt pins a set known to
-# work on a CPU-only machine. mmcv is deliberately not listed: mmcv-lite and
+# work on a CPU-only machine. mmcv is not a plain requirement: mmcv-lite and
 # full mmcv both provide the `mmcv` module, and a GPU user who built full mmcv
-# must not get mmcv-lite installed over it (see docs/install.md).
+# must not get mmcv-lite installed over it. CPU users ask for mmcv-lite with
+# the `cpu` extra; GPU users install full mmcv first (see docs/install.md).
+# Without either, `import mmseg_be` raises an ImportError naming both.
 INSTALL_REQUIRES = [
     'torch>=1.12',
     'mmengine>=0.10.0,<1.0.0',
@@ -63,6 +65,19 @@ INSTALL_REQUIRES = [
     'matplotlib>=3.5',
     'scipy>=1.8',
     'tqdm>=4.60',
+]
+
+EXTRAS_REQUIRE = {
+    # mmseg 1.2.x accepts mmcv >=2.0.0rc4,<2.2.0; 2.1.0 is the tested one.
+    'cpu': ['mmcv-lite==2.1.0'],
+    'tests': ['pytest>=7', 'scikit-learn>=1.2'],
+}
+
+CONSOLE_SCRIPTS = [
+    'mmseg-be-train=mmseg_be.cli.train:main',
+    'mmseg-be-test=mmseg_be.cli.test:main',
+    'mmseg-be-export=mmseg_be.export.cli:main',
+    'mmseg-be-visualize=mmseg_be.visualization.cli:main',
 ]
 
 if __name__ == '__main__':
@@ -81,10 +96,9 @@ if __name__ == '__main__':
         include_package_data=True,
         package_data={'mmseg_be': ['.mim/configs/**/*', '.mim/tools/*']},
         install_requires=INSTALL_REQUIRES,
-        extras_require={'tests': ['pytest>=7', 'scikit-learn>=1.2']},
-        entry_points={'console_scripts': [
-            'mmseg-be-train=mmseg_be.cli.train:main',
-            'mmseg-be-test=mmseg_be.cli.test:main',
-        ]},
+        extras_require=EXTRAS_REQUIRE,
+        entry_points={'console_scripts': CONSOLE_SCRIPTS},
+        license='Apache-2.0',
+        license_files=['LICENSE'],
         zip_safe=False,
     )

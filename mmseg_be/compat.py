@@ -1,6 +1,9 @@
 """Environment fixes that must run before MMSegmentation is imported.
 
-Two problems of the CPU stack (see docs/install.md):
+First, without any ``mmcv`` (neither ``mmcv-lite`` nor full mmcv is a plain
+requirement of the package) :func:`require_mmcv` raises one ImportError that
+names both install choices. Then two problems of the CPU stack (see
+docs/install.md):
 
 1. ``mmcv-lite`` ships no compiled ops (``mmcv._ext``), yet ``mmseg.models``,
    ``mmseg.datasets`` and ``mmseg.apis`` import ``mmcv.ops`` at module level.
@@ -26,6 +29,18 @@ FULL_MMCV_HINT = (
     '2.1 (for example `pip install -U openmim && mim install "mmcv==2.1.0"`, '
     'or build it from source with `pip install "mmcv==2.1.0" '
     '--no-build-isolation` with torch already installed); see docs/install.md.')
+
+
+NO_MMCV_MESSAGE = (
+    'mmseg_be needs mmcv 2.x (>=2.0.0rc4,<2.2.0), and no `mmcv` module is '
+    'installed. Choose one:\n'
+    '  * CPU, no compiled ops: `pip install "mmseg_be[cpu]"` (or `pip '
+    'install mmcv-lite==2.1.0`);\n'
+    '  * GPU: install full mmcv 2.1 built for your torch and CUDA (a '
+    'prebuilt wheel from OpenMMLab, or `pip install "mmcv==2.1.0" '
+    '--no-build-isolation` with torch already installed), then `pip install '
+    'mmseg_be`.\n'
+    'See docs/install.md.')
 
 
 class MissingCompiledOpError(RuntimeError):
@@ -57,6 +72,22 @@ class _CompiledOpsStandIn(types.ModuleType):
         op = _MissingOp(name)
         setattr(self, name, op)
         return op
+
+
+def require_mmcv() -> None:
+    """Fail at import, naming both install choices, when no mmcv exists.
+
+    Raises:
+        ImportError: Neither mmcv-lite nor full mmcv is installed.
+    """
+    if 'mmcv' in sys.modules:
+        return
+    try:
+        found = importlib.util.find_spec('mmcv') is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ImportError(NO_MMCV_MESSAGE, name='mmcv')
 
 
 def has_compiled_mmcv_ops() -> bool:
@@ -120,6 +151,11 @@ def allow_mmengine_checkpoints() -> None:
 
 
 def apply() -> None:
-    """Apply every fix; idempotent."""
+    """Apply every fix; idempotent.
+
+    Raises:
+        ImportError: No mmcv is installed (see :func:`require_mmcv`).
+    """
+    require_mmcv()
     install_mmcv_ext_standin()
     allow_mmengine_checkpoints()

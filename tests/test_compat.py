@@ -121,3 +121,28 @@ def test_checkpoint_allow_list_is_exact(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert 'REFUSED-BEFORE' in proc.stdout
     assert 'OTHER-REFUSED' in proc.stdout
+
+
+def test_import_without_any_mmcv_names_both_choices():
+    # A finder that hides every mmcv module, as in an environment where
+    # neither mmcv-lite nor full mmcv was installed.
+    proc = run_python('''
+        import importlib.abc, sys
+
+        class NoMmcv(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == 'mmcv' or name.startswith('mmcv.'):
+                    raise ModuleNotFoundError(f'No module named {name!r}',
+                                              name=name)
+
+        sys.meta_path.insert(0, NoMmcv())
+        try:
+            import mmseg_be
+        except ImportError as e:
+            print('ERROR:', e)
+        assert 'mmseg' not in sys.modules  # stopped before mmseg was reached
+    ''')
+    assert proc.returncode == 0, proc.stderr
+    message = proc.stdout.split('ERROR:', 1)[1]
+    assert 'mmseg_be[cpu]' in message and 'mmcv-lite' in message
+    assert 'full mmcv' in message and 'GPU' in message
