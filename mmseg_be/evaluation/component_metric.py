@@ -131,8 +131,10 @@ class ComponentMetricAccumulator:
 
     def compute(self) -> Dict[str, float]:
         """``sIoU``, ``PPV``, ``mean_F1`` and ``F1@tau`` (fractions)."""
-        siou = np.concatenate(self.siou) if self.siou else np.zeros(0)
-        ppv = np.concatenate(self.ppv) if self.ppv else np.zeros(0)
+        # Sorted before summing: the same numbers whatever the order in which
+        # frames arrived or ranks were merged.
+        siou = np.sort(np.concatenate(self.siou)) if self.siou else np.zeros(0)
+        ppv = np.sort(np.concatenate(self.ppv)) if self.ppv else np.zeros(0)
         result = dict(sIoU=float(siou.mean()) if siou.size else float('nan'),
                       PPV=float(ppv.mean()) if ppv.size else float('nan'),
                       num_gt_components=int(siou.size),

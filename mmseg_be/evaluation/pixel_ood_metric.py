@@ -165,6 +165,7 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
         self.component_threshold = component_threshold
         self.component_cache_dir = component_cache_dir
         self._own_cache_dir: Optional[str] = None
+        self._num_cached = 0
         if (keep_results or format_only) and not output_dir:
             raise ValueError('keep_results / format_only need output_dir '
                              '(where the per-image results go)')
@@ -282,8 +283,10 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
             self.component_cache_dir = tempfile.mkdtemp(prefix='pixel_ood_')
             self._own_cache_dir = self.component_cache_dir
         os.makedirs(self.component_cache_dir, exist_ok=True)
+        # Unique per process: the merge also caches other ranks' last maps.
+        self._num_cached += 1
         path = osp.join(self.component_cache_dir,
-                        f'{os.getpid()}_{len(state.cached_maps)}.npz')
+                        f'{os.getpid()}_{self._num_cached}.npz')
         np.savez(path, score=score, label=label)
         state.cached_maps.append(path)
 
