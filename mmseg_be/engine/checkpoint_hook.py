@@ -1,9 +1,9 @@
 """Crash-safe checkpoints: every file the training saves is written whole.
 
-mmengine writes ``iter_N.pth`` / ``best_*.pth`` in place and ``last_checkpoint``
-with a plain ``open(..., 'w')``, so a kill in the middle of a save leaves a
-truncated file under the final name (a 0-byte or half checkpoint that
-``torch.load`` refuses), and with ``max_keep_ckpts`` the older checkpoint is
+mmengine writes ``iter_N.pth`` / ``best_*.pth`` in place and
+``last_checkpoint`` with a plain ``open(..., 'w')``, so a kill in the middle
+of a save leaves a truncated file under the final name (a 0-byte or half
+checkpoint that ``torch.load`` refuses), and with ``max_keep_ckpts`` the older checkpoint is
 deleted *before* the new one is written. :class:`AtomicCheckpointHook` keeps
 mmengine's behaviour (interval, ``save_best``, ``max_keep_ckpts``, resume) and
 changes only how files reach the disk:
@@ -16,7 +16,8 @@ changes only how files reach the disk:
   one is complete;
 - temporary files of a killed save are removed when training starts.
 
-Configs select it with ``default_hooks.checkpoint.type='AtomicCheckpointHook'``.
+Configs select it with
+``default_hooks.checkpoint.type='AtomicCheckpointHook'``.
 """
 import logging
 import os.path as osp
