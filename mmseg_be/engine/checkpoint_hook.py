@@ -4,8 +4,9 @@ mmengine writes ``iter_N.pth`` / ``best_*.pth`` in place and
 ``last_checkpoint`` with a plain ``open(..., 'w')``, so a kill in the middle
 of a save leaves a truncated file under the final name (a 0-byte or half
 checkpoint that ``torch.load`` refuses), and with ``max_keep_ckpts`` the
-older checkpoint is deleted *before* the new one is written. :class:`AtomicCheckpointHook` keeps
-mmengine's behaviour (interval, ``save_best``, ``max_keep_ckpts``, resume) and
+older checkpoint is deleted *before* the new one is written.
+:class:`AtomicCheckpointHook` keeps mmengine's behaviour (interval,
+``save_best``, ``max_keep_ckpts``, resume) and
 changes only how files reach the disk:
 
 - checkpoints go through :class:`AtomicLocalBackend` (registered as the file
