@@ -1,0 +1,246 @@
+"""GPU measurement: losses, a DeepLabV3+ R-101 training iteration, exact
+evaluation on the device. Each figure is a ratio against a baseline timed in
+the same run.
+
+1. ``BalancedEnergyLoss`` vs MMSeg's ``CrossEntropyLoss``, forward+backward on
+   2x19x512x1024 logits, fp32 and fp16 autocast (target <= 1.2x).
+2. DeepLabV3+ R-101 (the balanced-energy config) training iteration at
+   512x1024, batch 2: OOD-aware CE only vs CE + balanced energy (target
+   <= 1.05x), with peak memory.
+3. ``PixelOODAccumulator`` fed CUDA tensors, 100 frames of 1024x2048 float32
+   scores: per-frame reduction on the device, compute on the host; equal to
+   the numpy path on the same frames; per-frame cost against the model's
+   inference at 1024x2048 (target: evaluation adds < 5%).
+
+Usage (see README.md; ``run.sh`` installs the dependencies offline)::
+
+    python benchmarks/gpu/bench_gpu.py --device cuda          # < 8 minutes
+    python benchmarks/gpu/bench_gpu.py --device cpu --small   # smoke test
+"""
+import argparse
+import copy
+import json
+import os.path as osp
+import sys
+import time
+from typing import Callable, Dict, List
+
+import numpy as np
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+sys.path.insert(0, ROOT)
+
+import mmseg_be  # noqa: E402,F401  (registers the losses and models)
+from bench_loss import BAL, CE, build_case, time_loss  # noqa: E402
+from mmseg_be.evaluation.functional import PixelOODAccumulator  # noqa: E402
+
+CONFIG = osp.join(ROOT, 'configs', 'balanced_energy', 'deeplabv3plus_r101-'
+                  'd8_balanced-energy_4xb2-20e_cityscapes-coco-512x1024.py')
+
+
+def sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def peak_mib(device: str) -> float:
+    if not device.startswith('cuda'):
+        return float('nan')
+    return torch.cuda.max_memory_allocated() / 2**20
+
+
+def reset_peak(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def best_of(fn: Callable[[], float], repeats: int) -> float:
+    fn()  # warm-up (kernels, allocator)
+    return min(fn() for _ in range(repeats))
+
+
+def bench_losses(size, device: str, repeats: int) -> List[dict]:
+    logits, losses, labels = build_case(tuple(size), device)
+    rows = []
+    for amp in (False, True):
+        if amp and not device.startswith('cuda'):
+            continue
+        t = {name: best_of(lambda: time_loss(fn, logits, labels[name], amp),
+                           repeats) for name, fn in losses.items()}
+        rows.append(dict(amp=amp, ce_ms=t[CE] * 1e3, bal_ms=t[BAL] * 1e3,
+                         ratio=t[BAL] / t[CE]))
+        print(f'loss {tuple(size)} amp={amp}: CrossEntropyLoss '
+              f'{t[CE] * 1e3:.2f} ms, BalancedEnergyLoss {t[BAL] * 1e3:.2f} '
+              f'ms, ratio {t[BAL] / t[CE]:.2f}x (target <= 1.2x)', flush=True)
+    return rows
+
+
+def build_model(with_energy: bool, depth: int, hw, device: str):
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(CONFIG)
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pretrained = None
+    model_cfg.backbone.depth = depth
+    if depth < 50:
+        # smoke-test size: a ResNet with BasicBlocks and thin heads
+        model_cfg.decode_head.update(in_channels=512, c1_in_channels=64,
+                                     channels=64, c1_channels=16)
+        model_cfg.auxiliary_head.update(in_channels=256, channels=64)
+    model_cfg.data_preprocessor.size = tuple(hw)
+    if not with_energy:
+        model_cfg.decode_head.loss_decode = [
+            loss for loss in model_cfg.decode_head.loss_decode
+            if loss['type'] != 'BalancedEnergyLoss']
+    # SyncBN needs a process group; one device uses plain BN
+    return revert_sync_batchnorm(MODELS.build(model_cfg)).to(device)
+
+
+def make_batch(batch: int, hw, device: str):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    h, w = hw
+    gen = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(batch):
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=gen,
+                                    dtype=torch.uint8).to(device))
+        label = torch.randint(0, 19, (1, h, w), generator=gen)
+        label[:, h // 4:h // 2, w // 4:w // 2] = 254   # a pasted outlier
+        label[:, :, :8] = 255
+        sample = SegDataSample(metainfo=dict(img_shape=(h, w),
+                                             ori_shape=(h, w),
+                                             pad_shape=(h, w)))
+        sample.gt_sem_seg = PixelData(data=label.to(device))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def bench_training(depth: int, hw, batch: int, device: str,
+                   iters: int) -> dict:
+    times, peaks = {}, {}
+    for name, energy in (('CE only', False), ('CE + balanced energy', True)):
+        model = build_model(energy, depth, hw, device).train()
+        optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        data = model.data_preprocessor(make_batch(batch, hw, device), True)
+
+        def step() -> float:
+            sync(device)
+            start = time.perf_counter()
+            losses = model.loss(data['inputs'], data['data_samples'])
+            loss, _ = model.parse_losses(losses)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            sync(device)
+            return time.perf_counter() - start
+
+        reset_peak(device)
+        times[name] = best_of(step, iters)
+        peaks[name] = peak_mib(device)
+        print(f'train iter R-{depth} {tuple(hw)} batch {batch} {name}: '
+              f'{times[name] * 1e3:.1f} ms, peak {peaks[name]:.0f} MiB',
+              flush=True)
+        del model, optim, data
+    ratio = times['CE + balanced energy'] / times['CE only']
+    print(f'train iter ratio (CE + balanced energy) / CE: {ratio:.3f}x '
+          '(target <= 1.05x)', flush=True)
+    return dict(times_ms={k: v * 1e3 for k, v in times.items()},
+                peak_mib=peaks, ratio=ratio)
+
+
+def bench_inference(depth: int, hw, device: str, repeats: int) -> float:
+    model = build_model(True, depth, hw, device).eval()
+    x = torch.randn(1, 3, *hw, device=device)
+    with torch.no_grad():
+        def once() -> float:
+            sync(device)
+            start = time.perf_counter()
+            model._forward(x)
+            sync(device)
+            return time.perf_counter() - start
+        return best_of(once, repeats)
+
+
+def make_frame(i: int, hw, device: str):
+    gen = torch.Generator(device=device).manual_seed(1000 + i)
+    u = torch.rand(2, *hw, generator=gen, device=device)
+    label = torch.zeros(hw, dtype=torch.uint8, device=device)
+    label[u[0] < 0.015] = 1
+    label[u[1] < 0.10] = 255
+    score = torch.randn(hw, generator=gen, device=device)
+    score += 1.5 * (label == 1)
+    return score, label
+
+
+def bench_eval(frames: int, hw, device: str, infer_s: float) -> dict:
+    acc = PixelOODAccumulator()
+    busy = 0.0
+    for i in range(frames):
+        score, label = make_frame(i, hw, device)
+        sync(device)
+        start = time.perf_counter()
+        acc.update(score, label)
+        sync(device)
+        busy += time.perf_counter() - start
+    start = time.perf_counter()
+    res = acc.compute()
+    compute_s = time.perf_counter() - start
+    # the same frames through the numpy path on the host
+    ref = PixelOODAccumulator()
+    for i in range(frames):
+        score, label = make_frame(i, hw, device)
+        ref.update(score.cpu().numpy(), label.cpu().numpy())
+    expected = ref.compute()
+    keys = ('AUROC', 'AP', 'FPR95')
+    equal = all(res[k] == expected[k] for k in keys)
+    per_frame = busy / frames
+    share = per_frame / infer_s
+    print(f'eval {frames} frames of {tuple(hw)} on {device}: update '
+          f'{busy:.2f} s ({per_frame * 1e3:.1f} ms/frame), compute '
+          f'{compute_s:.2f} s; equal to the numpy path: {equal} '
+          + ' '.join(f'{k}={res[k]:.10f}' for k in keys), flush=True)
+    print(f'eval per frame / model inference per frame ({infer_s * 1e3:.1f} '
+          f'ms): {100 * share:.1f}% (target < 5%)', flush=True)
+    return dict(update_s=busy, compute_s=compute_s, equal=equal,
+                per_frame_ms=per_frame * 1e3, infer_ms=infer_s * 1e3,
+                share=share, **{k: res[k] for k in keys})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--device', default='cuda')
+    parser.add_argument('--small', action='store_true',
+                        help='tiny sizes (R-18 with thin heads, 64x128, 3 '
+                        'frames of 128x256): checks the script, not the '
+                        'speed')
+    parser.add_argument('--out', help='also write the results as JSON')
+    args = parser.parse_args()
+    dev = args.device
+    if args.small:
+        loss_size, depth, train_hw, infer_hw = (2, 19, 64, 128), 18, \
+            (64, 128), (64, 128)
+        frames, eval_hw, repeats, iters = 3, (128, 256), 1, 1
+    else:
+        loss_size, depth, train_hw, infer_hw = (2, 19, 512, 1024), 101, \
+            (512, 1024), (1024, 2048)
+        frames, eval_hw, repeats, iters = 100, (1024, 2048), 10, 5
+    name = torch.cuda.get_device_name() if dev.startswith('cuda') else dev
+    print(f'device {name}, torch {torch.__version__}, small={args.small}',
+          flush=True)
+    results: Dict[str, object] = dict(device=name, small=args.small)
+    results['loss'] = bench_losses(loss_size, dev, repeats)
+    results['train'] = bench_training(depth, train_hw, 2, dev, iters)
+    infer_s = bench_inference(depth, infer_hw, dev, repeats)
+    results['eval'] = bench_eval(frames, eval_hw, dev, infer_s)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
