@@ -18,7 +18,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('config', help='config whose train pipeline pastes '
                         'outliers (a path or relative to configs/)')
-    parser.add_argument('checkpoint', help='in-distribution checkpoint')
+    parser.add_argument('checkpoint', help='in-distribution checkpoint: a '
+                        'file or a model-zoo URL (downloaded by mmengine)')
     parser.add_argument('--out', default='prior.json',
                         help='output JSON (default: prior.json)')
     parser.add_argument('--num-samples', type=int, default=1000,
@@ -58,7 +59,7 @@ def main(argv=None):
     cfg = Config.fromfile(config_path(args.config))
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if not os.path.isfile(args.checkpoint):
+    if '://' not in args.checkpoint and not os.path.isfile(args.checkpoint):
         sys.exit(f'checkpoint {args.checkpoint} not found')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset_cfg = cfg.train_dataloader.dataset
