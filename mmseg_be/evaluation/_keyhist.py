@@ -108,6 +108,26 @@ class KeyHistogram:
             self._wraps.append((keys[wrapped], ((new[wrapped] >> 8) << 8
                                                 ).astype(np.uint64)))
 
+    def _count_each(self, idx: np.ndarray) -> None:
+        """Add 1 per entry of the ascending ``idx`` (repeats allowed): one
+        byte-wise pass per multiplicity level, on ever fewer entries (a
+        repeated index in one fancy assignment is written once)."""
+        flat = self._pages.reshape(-1)
+        while len(idx):
+            first = np.ones(len(idx), bool)
+            np.not_equal(idx[1:], idx[:-1], out=first[1:])
+            counter = flat[idx]
+            counter += np.uint8(1)
+            flat[idx] = counter
+            wrapped = np.flatnonzero((counter == 0) & first)
+            if len(wrapped):
+                at = idx[wrapped]
+                keys = (self._page_hi[at >> PAGE_BITS] << PAGE_BITS) | (
+                    at & (PAGE - 1))
+                self._wraps.append((keys.astype(np.uint32),
+                                    np.full(len(at), 256, np.uint64)))
+            idx = idx[~first]
+
     def add(self, values: np.ndarray,
             counts: Optional[np.ndarray] = None) -> None:
         """Count pixels: ``values`` (1-D, the score dtype), each ``counts``
@@ -116,18 +136,10 @@ class KeyHistogram:
             return
         keys = order_keys(values)
         if counts is None:
-            # ascending distinct keys: the counter updates below then walk
-            # each page in order (a random scatter is several times slower)
+            # ascending keys: the counter updates below then walk each page
+            # in order (a random scatter is several times slower)
             keys.sort()
             self.total += len(keys)
-            change = keys[1:] != keys[:-1]
-            if not change.all():
-                starts = np.flatnonzero(change)
-                starts += 1
-                counts = np.diff(np.concatenate((starts, [len(keys)])),
-                                 prepend=0)
-                keys = keys[np.concatenate(([0], starts))]
-            del change
         else:
             counts = counts.astype(np.int64)
             self.total += int(counts.sum())
@@ -151,7 +163,10 @@ class KeyHistogram:
         idx = page.astype(np.intp)
         idx <<= PAGE_BITS
         idx |= keys & np.uint32(PAGE - 1)
-        self._count(idx, keys, counts)
+        if counts is None:
+            self._count_each(idx)
+        else:
+            self._count(idx, keys, counts)
         if promote is not None and len(promote):
             self._add_pages(promote)
 
