@@ -109,7 +109,8 @@ def test_finetune_configs(name):
         assert int(gpus) * int(per_gpu) == 8
         assert cfg.train_dataloader.batch_size == int(per_gpu)
         # The released score, as the DeepLabV3+ configs.
-        assert cfg.anomaly_score == Config.fromfile(DEEPLAB[kind]).anomaly_score
+        reference = Config.fromfile(DEEPLAB[kind])
+        assert cfg.anomaly_score == reference.anomaly_score
 
 
 def test_benchmark_configs_mirror_the_deeplabv3plus_ones():

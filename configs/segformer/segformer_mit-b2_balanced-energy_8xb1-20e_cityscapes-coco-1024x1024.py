@@ -2,7 +2,8 @@
 # OOD-aware cross-entropy + 0.1 x the balanced energy loss (released
 # segmentation settings: m_in -12, m_out -6, alpha 5, gamma 3,
 # lambda_sparse 5e-4, lambda_smooth 3e-6), starting from MMSeg's Cityscapes
-# model-zoo checkpoint segformer_mit-b2_8xb1-160k_cityscapes-1024x1024
+# model-zoo checkpoint
+# segformer_mit-b2_8xb1-160k_cityscapes-1024x1024
 # (load_from below; mmengine downloads it on first use).
 # SegFormer has no auxiliary head: both losses are on its decode head.
 # Crop 1024x1024 and a total batch of 8 (8 GPUs x 1), as the zoo model was
@@ -12,7 +13,8 @@
 # with this model's zoo checkpoint before training (docs/models.md):
 #   python tools/estimate_prior.py configs/segformer/segformer_mit-b2_balanced-energy_8xb1-20e_cityscapes-coco-1024x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b2_8x1_1024x1024_160k_cityscapes/segformer_mit-b2_8x1_1024x1024_160k_cityscapes_20211207_134205-6096669a.pth \
-#       --out work_dirs/priors/segformer_mit-b2_cityscapes-coco.json --device cuda:0
+#       --out work_dirs/priors/segformer_mit-b2_cityscapes-coco.json \
+#       --device cuda:0
 _base_ = [
     '../_base_/models/segformer_mit-b2.py',
     'mmseg::_base_/default_runtime.py',

@@ -1,7 +1,8 @@
 # SegFormer MiT-B5 fine-tuned on Cityscapes + pasted COCO outliers with the
 # OOD-aware cross-entropy + 0.1 x vanilla energy regularization (Liu et al.;
 # the paper's baseline: m_in -12, m_out -6, no class prior), starting from
-# MMSeg's Cityscapes model-zoo checkpoint segformer_mit-b5_8xb1-160k_cityscapes-1024x1024
+# MMSeg's Cityscapes model-zoo checkpoint
+# segformer_mit-b5_8xb1-160k_cityscapes-1024x1024
 # (load_from below; mmengine downloads it on first use).
 # SegFormer has no auxiliary head: both losses are on its decode head.
 # Crop 1024x1024 and a total batch of 8 (8 GPUs x 1), as the zoo model was

@@ -2,7 +2,8 @@
 # OOD-aware cross-entropy + 0.1 x the balanced energy loss (released
 # segmentation settings: m_in -12, m_out -6, alpha 5, gamma 3,
 # lambda_sparse 5e-4, lambda_smooth 3e-6), starting from MMSeg's Cityscapes
-# model-zoo checkpoint upernet_r101_4xb2-80k_cityscapes-512x1024
+# model-zoo checkpoint
+# upernet_r101_4xb2-80k_cityscapes-512x1024
 # (load_from below; mmengine downloads it on first use).
 # Energy losses on the main (UPerHead) head only: the anomaly score is read
 # from its logits, the auxiliary FCN head is dropped at inference. The
@@ -13,7 +14,8 @@
 # with this model's zoo checkpoint before training (docs/models.md):
 #   python tools/estimate_prior.py configs/upernet/upernet_r101_balanced-energy_4xb2-20e_cityscapes-coco-512x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/upernet/upernet_r101_512x1024_80k_cityscapes/upernet_r101_512x1024_80k_cityscapes_20200607_002403-f05f2345.pth \
-#       --out work_dirs/priors/upernet_r101_cityscapes-coco.json --device cuda:0
+#       --out work_dirs/priors/upernet_r101_cityscapes-coco.json \
+#       --device cuda:0
 _base_ = [
     '../_base_/models/upernet_r101.py',
     'mmseg::_base_/default_runtime.py',

@@ -1,7 +1,8 @@
 # UPerNet R-101 fine-tuned on Cityscapes + pasted COCO outliers with the
 # OOD-aware cross-entropy + 0.1 x vanilla energy regularization (Liu et al.;
 # the paper's baseline: m_in -12, m_out -6, no class prior), starting from
-# MMSeg's Cityscapes model-zoo checkpoint upernet_r101_4xb2-80k_cityscapes-512x1024
+# MMSeg's Cityscapes model-zoo checkpoint
+# upernet_r101_4xb2-80k_cityscapes-512x1024
 # (load_from below; mmengine downloads it on first use).
 # Energy losses on the main (UPerHead) head only: the anomaly score is read
 # from its logits, the auxiliary FCN head is dropped at inference. The
