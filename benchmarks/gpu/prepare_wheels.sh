@@ -15,8 +15,4 @@ python3 -m pip download --only-binary=:all: --dest "$HERE/wheels" \
     --python-version "$PYVER" --platform "$PLATFORM" \
     --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
     --implementation cp -r "$HERE/requirements.txt"
-# mmcv-lite and mmsegmentation publish sdists for some versions only: fall
-# back to building a wheel here when a binary one is missing
-ls "$HERE/wheels"/mmcv_lite-*.whl >/dev/null 2>&1 || \
-    python3 -m pip wheel --no-deps -w "$HERE/wheels" mmcv-lite==2.1.0
 du -sh "$HERE/wheels"
