@@ -9,7 +9,8 @@ from mmseg_be.utils.toy_data import write_toy_seg_dataset
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = osp.join(REPO, 'configs', 'smoke', 'toy_deeplabv3plus_r18.py')
 
-__all__ = ['REPO', 'TOY_CONFIG', 'tiny_cfg', 'write_toy_seg_dataset',
+__all__ = ['REPO', 'TOY_CONFIG', 'tiny_cfg', 'write_toy_ood_checkpoint',
+           'write_toy_seg_dataset',
            'point_cfg_at']
 
 
@@ -59,3 +60,67 @@ def tiny_cfg(data_root: str,
     cfg.default_hooks.checkpoint.interval = max_iters
     cfg.default_hooks.logger.interval = 1
     return cfg
+
+
+def write_toy_ood_checkpoint(root: str,
+                             anomaly_score: Optional[dict] = None) -> dict:
+    """Toy data with OOD val labels, a test config and a random checkpoint.
+
+    Val labels become 0 inlier / 1 anomaly / 255; the config evaluates
+    ``PixelOODMetric`` with one top-level ``anomaly_score`` (handed over by
+    ``AnomalyScoreHook``), draws with ``AnomalyVisualizer`` and has the
+    visualization hook MMSeg's ``--show-dir`` needs. The checkpoint is a
+    freshly initialised model in mmengine's format.
+
+    Returns:
+        dict: ``root``, ``config``, ``checkpoint``, ``images``, ``labels``.
+    """
+    import glob
+
+    import cv2
+    import numpy as np
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    write_toy_seg_dataset(root, num_images=4, ood_value=254)
+    for path in glob.glob(osp.join(root, 'ann_dir', 'val', '*.png')):
+        label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        ood = np.where(label == 255, 255, (label == 254).astype(np.uint8))
+        cv2.imwrite(path, ood.astype(np.uint8))
+    # Trainable on the train split's pasted-254 pixels, as the project's
+    # fine-tuning configs.
+    cfg = tiny_cfg(
+        root, osp.join(root, 'work'),
+        decode_loss=[
+            dict(type='OODCrossEntropyLoss', loss_weight=1.0),
+            dict(type='BalancedEnergyLoss', prior=[0.4, 0.3, 0.2, 0.1],
+                 loss_weight=0.1)
+        ],
+        aux_loss=dict(type='OODCrossEntropyLoss', loss_weight=0.4))
+    cfg.test_dataloader.dataset.metainfo = dict(
+        classes=('inlier', 'anomaly'), palette=[[0, 160, 0], [255, 0, 0]])
+    cfg.test_evaluator = dict(type='PixelOODMetric')
+    cfg.anomaly_score = dict(anomaly_score or dict(name='energy'))
+    cfg.custom_hooks = [dict(type='AnomalyScoreHook')]
+    cfg.visualizer = dict(type='AnomalyVisualizer', name='visualizer',
+                          vis_backends=[dict(type='LocalVisBackend')])
+    cfg.default_hooks.visualization = dict(type='SegVisualizationHook',
+                                           interval=1)
+    config = osp.join(root, 'toy_config.py')
+    cfg.dump(config)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    # A freshly initialised classifier gives nearly constant logits; widen
+    # them so anomaly maps vary across the image as a trained model's do.
+    torch.nn.init.normal_(model.decode_head.conv_seg.weight, std=100.0)
+    checkpoint = osp.join(root, 'toy.pth')
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': dict(
+                    classes=tuple(f'class{i}' for i in range(4)),
+                    palette=[[60 * i, 100, 200] for i in range(4)])}},
+               checkpoint)
+    return dict(root=root, config=config, checkpoint=checkpoint,
+                images=osp.join(root, 'img_dir', 'val'),
+                labels=osp.join(root, 'ann_dir', 'val'))

@@ -6,7 +6,7 @@
 # (https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x1024_80k_cityscapes/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth)
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/ood_test_runtime.py',
     '../_base_/datasets/all_benchmarks.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)

@@ -6,7 +6,7 @@
 # (or --cfg-options anomaly_score.name=max_logit with MMSeg's tools/test.py).
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/ood_test_runtime.py',
     '../_base_/datasets/road_anomaly.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)

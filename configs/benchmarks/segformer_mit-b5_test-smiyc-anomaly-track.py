@@ -1,12 +1,13 @@
-# Evaluate a SegFormer MiT-B5 checkpoint (e.g. one fine-tuned with configs/segformer/)
-# on SegmentMeIfYouCan Anomaly Track with the released anomaly score, full resolution:
+# Evaluate a SegFormer MiT-B5 checkpoint (e.g. one fine-tuned with
+# configs/segformer/) on SegmentMeIfYouCan Anomaly Track with the released
+# anomaly score (full resolution, sliding window as the zoo model):
 #   python tools/test.py configs/benchmarks/segformer_mit-b5_test-smiyc-anomaly-track.py CHECKPOINT
 # Layout of the data: docs/benchmarks.md; the models: docs/models.md.
 # Another score: --score max_logit (or --cfg-options
 # anomaly_score.name=max_logit with MMSeg's tools/test.py).
 _base_ = [
     '../_base_/models/segformer_mit-b5.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/ood_test_runtime.py',
     '../_base_/datasets/smiyc_anomaly_track.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)

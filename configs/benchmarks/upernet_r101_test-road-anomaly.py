@@ -1,12 +1,13 @@
-# Evaluate a UPerNet R-101 checkpoint (e.g. one fine-tuned with configs/upernet/)
-# on Road Anomaly with the released anomaly score, full resolution:
+# Evaluate a UPerNet R-101 checkpoint (e.g. one fine-tuned with
+# configs/upernet/) on Road Anomaly with the released anomaly score (full
+# resolution, whole frame):
 #   python tools/test.py configs/benchmarks/upernet_r101_test-road-anomaly.py CHECKPOINT
 # Layout of the data: docs/benchmarks.md; the models: docs/models.md.
 # Another score: --score max_logit (or --cfg-options
 # anomaly_score.name=max_logit with MMSeg's tools/test.py).
 _base_ = [
     '../_base_/models/upernet_r101.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/ood_test_runtime.py',
     '../_base_/datasets/road_anomaly.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
