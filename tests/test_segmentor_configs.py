@@ -129,5 +129,6 @@ def test_benchmark_configs_mirror_the_deeplabv3plus_ones():
             cfg = Config.fromfile(osp.join(bench, name + suffix))
             assert cfg.model == models[name]
             for key in ('test_dataloader', 'test_evaluator', 'test_cfg',
-                        'anomaly_score', 'custom_hooks'):
+                        'anomaly_score', 'custom_hooks', 'visualizer',
+                        'default_hooks'):
                 assert cfg.get(key) == ref.get(key), (name + suffix, key)
