@@ -24,6 +24,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from mmseg_be.scoring import check_finite_scores
 from .writer import (BackgroundWriter, ExportWriteError, atomic_write_bytes,
                      remove_stale_temps)
 
@@ -194,4 +195,5 @@ def as_2d_scores(scores, name: str) -> np.ndarray:
     if scores.ndim != 2:
         raise ValueError(f'Frame {name!r}: expected an (H, W) score map, got '
                          f'shape {scores.shape}.')
-    return scores
+    # NaN/inf would be written as a "normal" value (or 0): refuse instead.
+    return check_finite_scores(scores, f'Frame {name!r}')

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tools/export.py CONFIG CHECKPOINT --out DIR --method NAME
+    python tools/export.py CONFIG CHECKPOINT --submission DIR --method NAME
         [--format smiyc|fishyscapes] [--dataset-name AnomalyTrack-all]
         [--images FILE|FOLDER|GLOB] [--score energy] [--device cpu]
         [--mapping minmax --low L --high H | --mapping sigmoid --center C
@@ -17,11 +17,14 @@ from typing import List, Optional
 
 from mmengine.config import DictAction
 
+from mmseg_be.cli.common import add_score_args, resolve_anomaly_score
+from mmseg_be.scoring import NonFiniteScoreError
 from .base import ExportFolderError
-from .writer import ExportWriteError
 from .mapping import MAPPINGS, ScoreMapping
+from .writer import ExportWriteError
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREADABLE, EXIT_WRITE_FAILED = 0, 2, 3, 4
+EXIT_NON_FINITE = 5
 EXIT_CODES = f'''exit status:
   {EXIT_OK}  every image was exported (or was already, on a resumed run)
   1  an unexpected error (Python traceback)
@@ -34,17 +37,10 @@ EXIT_CODES = f'''exit status:
      on device): frames already written are complete, no partial or
      temporary file is left; fix the cause and run the same command
      again to resume
+  {EXIT_NON_FINITE}  a frame's anomaly scores are NaN or infinite (the frame and
+     the count are named): the export stops there rather than write
+     them; frames before it are complete
 '''
-
-
-def add_score_args(parser: argparse.ArgumentParser) -> None:
-    """``--score`` and ``--score-options`` (shared with tools/test.py)."""
-    from mmseg_be.scoring import SCORE_FUNCTIONS
-    parser.add_argument('--score', default='energy',
-                        choices=sorted(SCORE_FUNCTIONS),
-                        help='anomaly score (mmseg_be.scoring)')
-    parser.add_argument('--score-options', nargs='+', action=DictAction,
-                        help='extra score arguments, e.g. temperature=2')
 
 
 def add_mapping_args(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +64,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='config file (a path, or relative to '
                         "the project's configs/ folder)")
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--out', required=True, help='submission root')
+    parser.add_argument('--submission', '--out', dest='out', required=True,
+                        metavar='DIR',
+                        help='submission root (--out is accepted as an '
+                        'alias)')
     parser.add_argument('--method', required=True,
                         help='method name (a folder name in SMIYC)')
     parser.add_argument('--format', choices=['smiyc', 'fishyscapes'],
@@ -113,6 +112,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from mmengine.config import Config
 
     import mmseg_be  # noqa: F401  (registers the package)
+    from mmseg_be.scoring import describe_anomaly_score
     from mmseg_be.utils import config_path
     from mmseg_be.visualization.inference import collect_images
     from .inference import dataset_image_paths, load_model
@@ -122,25 +122,32 @@ def main(argv: Optional[List[str]] = None) -> int:
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     try:
         mapping = mapping_from_args(args)
+        cfg = Config.fromfile(config_path(args.config))
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        # The config's one anomaly-score setting (what tools/test.py
+        # evaluates), overridden by --score/--score-options.
+        anomaly_score = resolve_anomaly_score(cfg, args)
         if args.images:
             images = collect_images(args.images)
         else:
-            cfg = Config.fromfile(config_path(args.config))
-            if args.cfg_options:
-                cfg.merge_from_dict(args.cfg_options)
             images = dataset_image_paths(cfg)
         size = tuple(args.fishyscapes_size)
         exporter = make_exporter(
             args.out, args.method, args.format, args.dataset_name,
-            args.score, mapping, args.calib_frames,
-            None if size == (0, 0) else size, args.overwrite)
+            describe_anomaly_score(anomaly_score), mapping,
+            args.calib_frames, None if size == (0, 0) else size,
+            args.overwrite)
         model = load_model(args.config, args.checkpoint, device,
                            args.cfg_options)
-        report = export_images(model, images, exporter,
-                               dict(args.score_options or {}),
+        report = export_images(model, images, exporter, anomaly_score,
                                args.strip_suffix,
                                progress=not args.no_progress)
-    except (ExportFolderError, ValueError, FileNotFoundError) as error:
+    except NonFiniteScoreError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return EXIT_NON_FINITE
+    except (ExportFolderError, ValueError, KeyError,
+            FileNotFoundError) as error:
         print(f'error: {error}', file=sys.stderr)
         return EXIT_USAGE
     except ExportWriteError as error:

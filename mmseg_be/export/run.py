@@ -61,7 +61,7 @@ def make_exporter(out_dir: str,
 def export_images(model,
                   images: Sequence[str],
                   exporter: SubmissionExporter,
-                  score_cfg: Optional[dict] = None,
+                  anomaly_score: Optional[dict] = None,
                   strip_suffix: str = '',
                   progress: bool = True) -> ExportReport:
     """Run a model over image files and write a submission.
@@ -77,7 +77,9 @@ def export_images(model,
         model: A segmentor from :func:`~mmseg_be.export.inference.load_model`.
         images: Image files; frame ids are their stems.
         exporter: From :func:`make_exporter`.
-        score_cfg: Extra keyword arguments of the exporter's score.
+        anomaly_score: The score setting (the config's ``anomaly_score``,
+            :func:`mmseg_be.scoring.anomaly_score_settings`); its
+            description must be the exporter's ``score``.
         strip_suffix: Removed from the end of file stems to form frame ids.
         progress: Show a tqdm progress bar.
 
@@ -106,7 +108,7 @@ def export_images(model,
                 report.failed.append((path, reason))
                 continue
             result = inference_model(model, path)
-            scores = scores_from_sample(result, exporter.score, score_cfg)
+            scores = scores_from_sample(result, anomaly_score)
             if smiyc:
                 exporter.add(frame_id, scores)
             else:
