@@ -190,22 +190,30 @@ def _thinned_curves(values: np.ndarray, tp: np.ndarray, n_pos: np.ndarray,
     """
     m = len(values)
     steps = np.arange(1, curve_points // 2 + 1) / (curve_points // 2 or 1)
-    # ROC candidates: 2 per anomaly value, then (N, P) at the lowest score
-    fps = np.empty(2 * m + 1, np.int64)
-    tps = np.empty(2 * m + 1, np.int64)
-    thr = np.empty(2 * m + 1, np.float64)
-    fps[0:2 * m:2], fps[1:2 * m:2], fps[-1] = fp_gt, fp_ge, total_n
-    tps[0:2 * m:2], tps[1:2 * m:2], tps[-1] = tp - n_pos, tp, total_p
-    thr[0:2 * m:2], thr[1:2 * m:2] = _next_up(values), values
-    thr[-1] = lowest
-    rows = np.concatenate((np.searchsorted(fps, steps * total_n, 'left'),
-                           np.searchsorted(tps, steps * total_p, 'left'),
+    # ROC candidates, never built: row 2j is (fp(> v_j), tp(> v_j)), row
+    # 2j+1 is (fp(>= v_j), tp(>= v_j)), row 2m is (N, P) at the lowest score
+    tp_gt = tp - n_pos
+
+    def first_reaching(gt: np.ndarray, ge: np.ndarray,
+                       targets: np.ndarray) -> np.ndarray:
+        return np.minimum(2 * np.searchsorted(gt, targets, 'left'),
+                          2 * np.searchsorted(ge, targets, 'left') + 1)
+
+    rows = np.concatenate((first_reaching(fp_gt, fp_ge, steps * total_n),
+                           first_reaching(tp_gt, tp, steps * total_p),
                            [2 * m]))
     rows = np.unique(rows[rows <= 2 * m])
-    roc = dict(fpr=np.concatenate(([0.0], fps[rows] / np.float64(total_n))),
-               tpr=np.concatenate(([0.0], tps[rows] / np.float64(total_p))),
-               thresholds=np.concatenate(([np.inf], thr[rows])))
-    del fps, tps, thr
+    j, upper = rows[rows < 2 * m] // 2, rows[rows < 2 * m] % 2 == 0
+    fps = np.where(upper, fp_gt[j], fp_ge[j])
+    tps = np.where(upper, tp_gt[j], tp[j])
+    thr = np.where(upper, _next_up(values[j]), values[j].astype(np.float64))
+    if rows[-1] == 2 * m:
+        fps, tps = np.append(fps, total_n), np.append(tps, total_p)
+        thr = np.append(thr, lowest)
+    roc = dict(fpr=np.concatenate(([0.0], fps / np.float64(total_n))),
+               tpr=np.concatenate(([0.0], tps / np.float64(total_p))),
+               thresholds=np.concatenate(([np.inf], thr)))
+    del fps, tps, thr, tp_gt
     rows = np.concatenate((np.searchsorted(tp, steps * total_p, 'left'),
                            np.searchsorted(fp_ge, steps * total_n, 'left'),
                            [m - 1]))
