@@ -7,6 +7,7 @@ the loop runs them in order, prefixes each metric with the benchmark's name
 (``fs_lost_and_found/AP``) and prints one table with a row per benchmark.
 """
 import logging
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -118,10 +119,27 @@ class MultiDatasetTestLoop(BaseLoop):
                         f'benchmark {bench["name"]!r} has a built evaluator.')
                 bench['evaluator'] = dict(bench['evaluator'],
                                           **evaluator_overrides)
+        self._keep_results_per_benchmark(runner)
         self.fp16 = fp16
         # Set while a benchmark runs (hooks and the log processor read it).
         self.dataloader = None
         self.evaluator = None
+
+    def _keep_results_per_benchmark(self, runner) -> None:
+        """Honour MMSeg's ``tools/test.py --out DIR`` (which sets
+        ``test_evaluator.output_dir``): each benchmark keeps its results
+        in ``DIR/<benchmark name>``."""
+        cfg = getattr(runner, 'cfg', None)
+        top = cfg.get('test_evaluator') if cfg is not None else None
+        if not isinstance(top, dict) or not top.get('output_dir'):
+            return
+        for bench in self.benchmarks:
+            evaluator = bench['evaluator']
+            if isinstance(evaluator, dict) and not evaluator.get(
+                    'output_dir'):
+                bench['evaluator'] = dict(
+                    evaluator, keep_results=top.get('keep_results', False),
+                    output_dir=osp.join(top['output_dir'], bench['name']))
 
     def _build(self, bench: dict) -> None:
         """Build a benchmark's dataloader and evaluator on first use."""

@@ -171,3 +171,25 @@ def test_evaluator_overrides_reach_every_benchmark():
     with pytest.raises(TypeError, match='evaluator_overrides'):
         MultiDatasetTestLoop(None, None, None, benchmarks=built,
                              evaluator_overrides=dict(score='energy'))
+
+
+def test_mmseg_out_flag_keeps_results_per_benchmark():
+    """MMSeg's tools/test.py --out DIR sets test_evaluator.output_dir."""
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+
+    from mmseg_be.engine import MultiDatasetTestLoop
+    runner = SimpleNamespace(cfg=Config(dict(test_evaluator=dict(
+        type='PixelOODMetric', output_dir='res', keep_results=True))))
+    benchmarks = [
+        dict(name='a', dataloader=dict(), evaluator=dict(
+            type='PixelOODMetric')),
+        dict(name='b', dataloader=dict(), evaluator=dict(
+            type='PixelOODMetric', output_dir='mine')),
+    ]
+    loop = MultiDatasetTestLoop(runner, None, None, benchmarks=benchmarks)
+    assert loop.benchmarks[0]['evaluator'] == dict(
+        type='PixelOODMetric', output_dir='res/a', keep_results=True)
+    # an explicit folder of the benchmark's own is kept
+    assert loop.benchmarks[1]['evaluator']['output_dir'] == 'mine'
