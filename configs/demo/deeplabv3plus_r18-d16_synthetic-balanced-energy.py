@@ -13,7 +13,11 @@ load_from = 'work_dirs/demo/inlier/iter_250.pth'
 prior_file = 'work_dirs/demo/prior.json'
 # The released margins (m_in -12, m_out -6) assume the logit scale of a
 # Cityscapes model; the small demo model's energies live around -8..-2, so
-# the margins are scaled to that range (see docs/demo.md).
+# the margins are scaled to that range (see docs/demo.md). alpha follows
+# them: alpha='scaled' keeps the largest margin shift, alpha x max(pi_g1),
+# at the released setting's fraction (0.242) of the gap m_out - m_in, i.e.
+# 0.97 energy units here (this project's rule, not the paper's; see
+# docs/method.md). The released alpha=5 would shift by more than the gap.
 energy_margins = dict(m_in=-7.0, m_out=-3.0)
 model = dict(
     decode_head=dict(loss_decode=[
@@ -21,7 +25,7 @@ model = dict(
         dict(type='BalancedEnergyLoss', prior=prior_file,
              class_names=('road', 'sidewalk', 'building', 'pole',
                           'vegetation', 'sky', 'person', 'car'),
-             loss_weight=0.1, **energy_margins),
+             alpha='scaled', loss_weight=0.1, **energy_margins),
     ]))
 
 iters = 100

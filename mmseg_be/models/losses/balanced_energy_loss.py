@@ -1,5 +1,5 @@
 """Balanced energy regularization loss as an MMSeg loss module."""
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.distributed as dist
@@ -7,8 +7,9 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .energy import VARIANTS, balanced_energy_loss
-from .prior import PriorLike, resolve_prior
+from .energy import VARIANTS, balanced_energy_loss, sharpen_prior
+from .prior import (PriorLike, released_margin_shift_fraction,
+                    resolve_prior)
 
 
 def reject_pixel_weight(weight: Optional[Tensor], name: str) -> None:
@@ -49,7 +50,16 @@ class BalancedEnergyLoss(nn.Module):
         online_momentum: Momentum m of the online estimate. Default: 0.99.
         gamma1: Prior sharpening for the margin shift. Default: 3.
         gamma2: Prior sharpening for the pixel weights. Default: 3.
-        alpha: Scale of the margin shift. Default: 5.
+        alpha: Scale of the margin shift, or ``'scaled'``: this project's
+            rule for margins other than the released ones (not the paper's),
+            ``alpha = margin_shift_fraction * (m_out - m_in) / max(pi_g1)``
+            from the prior in use (recomputed every step for an online
+            prior), so the largest shift stays the same fraction of the
+            margin gap as in the released setting. See
+            :func:`~.prior.scaled_alpha` and docs/method.md. Default: 5.
+        margin_shift_fraction: The fraction of ``alpha='scaled'``; None:
+            the released setting's (5 x 0.290 / 6 = 0.242,
+            :func:`~.prior.released_margin_shift_fraction`). Default: None.
         m_in: Inlier energy margin. Default: -12.
         m_out: Outlier energy margin. Default: -6.
         temperature: Energy temperature. Default: 1.
@@ -77,7 +87,8 @@ class BalancedEnergyLoss(nn.Module):
                  online_momentum: float = 0.99,
                  gamma1: float = 3.0,
                  gamma2: float = 3.0,
-                 alpha: float = 5.0,
+                 alpha: Union[float, str] = 5.0,
+                 margin_shift_fraction: Optional[float] = None,
                  m_in: float = -12.0,
                  m_out: float = -6.0,
                  temperature: float = 1.0,
@@ -109,6 +120,18 @@ class BalancedEnergyLoss(nn.Module):
                         'num_classes (the estimate is a checkpointed buffer '
                         'of C entries), or pass online_init.')
                 prior = [1.0 / num_classes] * num_classes
+        if isinstance(alpha, str) and alpha != 'scaled':
+            raise ValueError(
+                f"alpha must be a number or 'scaled', got {alpha!r}.")
+        if alpha == 'scaled' and m_out <= m_in:
+            raise ValueError(f"alpha='scaled' needs m_out ({m_out}) above "
+                             f'm_in ({m_in}).')
+        if margin_shift_fraction is not None and alpha != 'scaled':
+            raise ValueError("margin_shift_fraction is only used with "
+                             "alpha='scaled'.")
+        if margin_shift_fraction is None:
+            margin_shift_fraction = released_margin_shift_fraction()
+        self.margin_shift_fraction = margin_shift_fraction
         self.online_momentum = online_momentum
         resolved = resolve_prior(prior, class_names)
         if (resolved is not None and num_classes is not None
@@ -170,7 +193,7 @@ class BalancedEnergyLoss(nn.Module):
                                        dtype=torch.float32)
         loss = balanced_energy_loss(
             cls_score, label, prior, gamma1=self.gamma1, gamma2=self.gamma2,
-            alpha=self.alpha, m_in=self.m_in, m_out=self.m_out,
+            alpha=self.effective_alpha(prior), m_in=self.m_in, m_out=self.m_out,
             temperature=self.temperature, ood_index=self.ood_index,
             ignore_index=ignore, lambda_sparse=self.lambda_sparse,
             lambda_smooth=self.lambda_smooth, variant=self.variant,
@@ -178,6 +201,14 @@ class BalancedEnergyLoss(nn.Module):
         if self.online and self.training:
             self.update_online_prior(cls_score, label)
         return self.loss_weight * loss
+
+    def effective_alpha(self, prior: Tensor) -> float:
+        """alpha as given, or from the ``'scaled'`` rule for ``prior``."""
+        if self.alpha != 'scaled':
+            return self.alpha
+        top = float(sharpen_prior(prior.detach().double().cpu(),
+                                  self.gamma1).max())
+        return self.margin_shift_fraction * (self.m_out - self.m_in) / top
 
     @torch.no_grad()
     def update_online_prior(self, cls_score: Tensor, label: Tensor) -> None:

@@ -201,3 +201,81 @@ def resolve_prior(prior: PriorLike,
             'fix class_names.')
     return ClassPrior(values=resolved.values, class_names=names,
                       source=resolved.source)
+
+
+def sharpened(values: Sequence[float], gamma: float) -> List[float]:
+    """``pi**g / sum(pi**g)`` on plain numbers (the loss's ``pi_g``).
+
+    Args:
+        values: A prior (normalised here first).
+        gamma: The sharpening exponent g.
+
+    Returns:
+        list[float]: The sharpened prior, summing to 1.
+    """
+    powered = [v**gamma for v in validate_prior_values(values)]
+    total = math.fsum(powered)
+    return [p / total for p in powered]
+
+
+def effective_num_classes(values: Sequence[float]) -> float:
+    """Effective number of classes of a prior: ``1 / sum(p**2)``.
+
+    The inverse Simpson index (Hill number of order 2): C for a uniform
+    prior over C classes, 1 for a prior on one class, k for a prior spread
+    evenly over k of them.
+
+    Args:
+        values: A prior (normalised here first).
+
+    Returns:
+        float: The effective number of classes, in [1, C].
+    """
+    p = validate_prior_values(values)
+    return 1.0 / math.fsum(v * v for v in p)
+
+
+def released_margin_shift_fraction(gamma1: float = 3.0,
+                                   alpha: float = 5.0,
+                                   m_in: float = -12.0,
+                                   m_out: float = -6.0) -> float:
+    """The largest margin shift of the released setting, as a fraction of
+    its margin gap: ``alpha * max(pi_g1) / (m_out - m_in)`` with the released
+    Cityscapes prior (about 5 x 0.290 / 6 = 0.242).
+
+    Returns:
+        float: The fraction :func:`scaled_alpha` keeps by default.
+    """
+    top = max(sharpened(_RELEASED_CITYSCAPES_PRIOR, gamma1))
+    return alpha * top / (m_out - m_in)
+
+
+def scaled_alpha(values: Sequence[float], gamma1: float, m_in: float,
+                 m_out: float, fraction: Optional[float] = None) -> float:
+    """This project's rule for alpha at margins other than the released ones
+    (not the paper's): choose alpha so that the largest margin shift,
+    ``alpha * max(pi_g1)``, is ``fraction`` of the margin gap
+    ``m_out - m_in``::
+
+        alpha = fraction * (m_out - m_in) / max(pi_g1)
+
+    With the released prior, gamma and margins this gives back alpha = 5.
+
+    Args:
+        values: The outlier class prior (normalised here first).
+        gamma1: Sharpening of the prior in the margin term.
+        m_in: Inlier energy margin.
+        m_out: Outlier energy margin, above ``m_in``.
+        fraction: The shift as a fraction of the gap; None: the released
+            setting's, :func:`released_margin_shift_fraction`.
+
+    Returns:
+        float: alpha.
+    """
+    if m_out <= m_in:
+        raise ValueError(f'm_out ({m_out}) must be above m_in ({m_in}).')
+    if fraction is None:
+        fraction = released_margin_shift_fraction()
+    if fraction < 0:
+        raise ValueError(f'fraction must be >= 0, got {fraction}.')
+    return fraction * (m_out - m_in) / max(sharpened(values, gamma1))
