@@ -62,7 +62,7 @@ INSTALL_REQUIRES = [
     'regex',
     'pycocotools>=2.0.6',
     'h5py>=3.0',
-    'matplotlib>=3.5',
+    'matplotlib>=3.7',  # legend loc='outside ...'
     'scipy>=1.8',
     'tqdm>=4.60',
 ]

@@ -8,13 +8,16 @@ Select it in a config (``tools/test.py --show-dir`` does so for you)::
 The score drawn is the config's ``anomaly_score`` (handed over by
 :class:`~mmseg_be.engine.AnomalyScoreHook`), the one the metric evaluates.
 
-Each test image becomes one picture, left to right: the input, the heat map
-of the anomaly score over it (with the ground-truth anomaly outline when the
-labels have one), optionally the predicted in-distribution segmentation, and
-a colour bar.
+Each test image becomes one picture of titled panels: the input, the heat
+map of the anomaly score over it (with the ground-truth anomaly outline when
+the labels have one), optionally the prediction (the in-distribution
+segmentation, or the final prediction with the anomaly class where the score
+passes ``anomaly_threshold``), the ground truth when labelled, and a colour
+bar.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import mmcv
 import numpy as np
 from mmengine.dist import master_only
@@ -25,7 +28,28 @@ from mmseg.visualization import SegLocalVisualizer
 from mmseg_be.export.scores import scores_from_sample
 from mmseg_be.scoring import AnomalyScoreUser
 from .colormap import (apply_colormap, draw_colorbar, draw_outline, overlay,
-                       score_range, stack_panels)
+                       render_text, score_range, stack_panels)
+from .prediction import final_prediction, paint_labels, resolve_threshold
+
+
+#: Colour of anomalous pixels in the final prediction and ground truth.
+ANOMALY_COLOR = (255, 255, 255)
+#: Colour of ignored pixels in the ground-truth panel.
+IGNORE_COLOR = (90, 90, 90)
+
+
+def _upscaled(picture: np.ndarray, factor: int) -> np.ndarray:
+    if factor == 1:
+        return picture
+    # Nearest neighbour: every score pixel stays a block of one colour.
+    return cv2.resize(picture, None, fx=factor, fy=factor,
+                      interpolation=cv2.INTER_NEAREST)
+
+
+def upscale_factor(height: int, min_height: int) -> int:
+    """The integer factor that brings ``height`` to at least ``min_height``
+    (1 when it is already that tall)."""
+    return max(1, -(-int(min_height) // max(1, int(height))))
 
 
 def anomaly_panels(image: np.ndarray,
@@ -37,8 +61,21 @@ def anomaly_panels(image: np.ndarray,
                    gt_mask: Optional[np.ndarray] = None,
                    seg_color: Optional[np.ndarray] = None,
                    colorbar_width: int = 64,
-                   outline_color: Sequence[int] = (0, 255, 0)) -> np.ndarray:
+                   outline_color: Sequence[int] = (0, 255, 0),
+                   *,
+                   ignore_mask: Optional[np.ndarray] = None,
+                   titles: bool = True,
+                   score_title: str = 'anomaly score',
+                   seg_title: str = 'prediction',
+                   gt_panel: bool = True,
+                   upscale: int = 1,
+                   columns: int = 0) -> np.ndarray:
     """Compose the picture of one image (a pure function).
+
+    Panels: the input; the anomaly score as a heat map over it (with the
+    ground-truth anomaly outlined); the (final) prediction if given; the
+    ground truth (anomaly white, ignored pixels grey) if given; and a colour
+    bar. Each panel has a title above it when ``titles`` is set.
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB input.
@@ -49,29 +86,69 @@ def anomaly_panels(image: np.ndarray,
         heat_alpha: Weight of the heat map over the image.
         gt_mask: Optional ``(H, W)`` boolean ground-truth anomaly mask; its
             outline is drawn over the heat map.
-        seg_color: Optional ``(H, W, 3)`` uint8 painted segmentation.
+        seg_color: Optional ``(H, W, 3)`` uint8 painted (final) prediction.
         colorbar_width: Width of the colour bar in pixels (0: none).
         outline_color: RGB colour of the ground-truth outline.
+        ignore_mask: Optional ``(H, W)`` boolean mask of unlabelled pixels
+            (grey in the ground-truth panel).
+        titles: Write a title above each panel.
+        score_title: Title of the heat-map panel.
+        seg_title: Title of the prediction panel.
+        gt_panel: Add the ground-truth panel when ``gt_mask`` is given.
+        upscale: Integer factor enlarging every panel (nearest neighbour,
+            so each score pixel stays one block of colour).
+        columns: Panels per row (0: all in one row); the colour bar stands
+            right of the grid.
 
     Returns:
-        np.ndarray: ``(H, W_total, 3)`` uint8 RGB picture with
-        ``W_total = n * W + colorbar_width + 2 * n`` for ``n`` image panels
-        (2-pixel gaps).
+        np.ndarray: uint8 RGB picture. Without titles, in one row:
+        ``(k * H, n * k * W + colorbar_width + 2 * n, 3)`` for ``n`` image
+        panels and ``k = upscale`` (2-pixel gaps).
     """
     if scores.shape != image.shape[:2]:
         raise ValueError(f'Scores {scores.shape} and image {image.shape[:2]} '
                          f'differ in size.')
+    if int(upscale) < 1:
+        raise ValueError(f'upscale must be a positive integer, got {upscale}.')
     heat = overlay(image, apply_colormap(scores, vmin, vmax, cmap),
                    heat_alpha)
     if gt_mask is not None and gt_mask.any():
         heat = draw_outline(heat, gt_mask, outline_color)
-    panels = [image, heat]
+    panels = [('input', image), (score_title, heat)]
     if seg_color is not None:
-        panels.append(seg_color)
-    if colorbar_width > 0:
-        panels.append(
-            draw_colorbar(image.shape[0], vmin, vmax, cmap, colorbar_width))
-    return stack_panels(panels)
+        panels.append((seg_title, seg_color))
+    if gt_mask is not None and gt_panel:
+        marks = [] if ignore_mask is None else [(ignore_mask, IGNORE_COLOR)]
+        panels.append(('ground truth (white: anomaly)',
+                       paint_labels(image, marks + [(gt_mask, ANOMALY_COLOR)])))
+    panels = [(title, _upscaled(p, int(upscale))) for title, p in panels]
+    height, width = panels[0][1].shape[:2]
+    title_h = int(np.clip(round(0.1 * height), 18, 30)) if titles else 0
+    gap = 2
+    columns = len(panels) if columns <= 0 else min(columns, len(panels))
+    rows = []
+    for r in range(0, len(panels), columns):
+        cells = []
+        for title, panel in panels[r:r + columns]:
+            if title_h:
+                panel = np.concatenate(
+                    [render_text(title, width, title_h), panel], axis=0)
+            cells.append(panel)
+        while len(cells) < columns:
+            cells.append(np.full_like(cells[0], 255))
+        rows.append(stack_panels(cells, gap))
+    grid = rows[0] if len(rows) == 1 else np.concatenate(
+        [np.concatenate([row, np.full((gap, row.shape[1], 3), 255,
+                                      np.uint8)]) for row in rows[:-1]] +
+        [rows[-1]], axis=0)
+    if colorbar_width <= 0:
+        return grid
+    bar = draw_colorbar(grid.shape[0] - title_h, vmin, vmax, cmap,
+                        colorbar_width)
+    if title_h:
+        bar = np.concatenate(
+            [render_text('score', colorbar_width, title_h), bar], axis=0)
+    return stack_panels([grid, bar], gap)
 
 
 def paint_segmentation(image: np.ndarray, seg: np.ndarray,
@@ -93,6 +170,30 @@ def paint_segmentation(image: np.ndarray, seg: np.ndarray,
     color = image.copy()
     color[known] = table[seg[known]]
     return overlay(image, color, alpha)
+
+
+def paint_final_prediction(image: np.ndarray, seg: np.ndarray,
+                           scores: np.ndarray, threshold: float,
+                           palette: Sequence[Sequence[int]],
+                           alpha: float = 0.6,
+                           anomaly_color: Sequence[int] = ANOMALY_COLOR
+                           ) -> np.ndarray:
+    """The segmentation with the anomaly class painted opaquely where
+    ``scores >= threshold`` (see :func:`final_prediction`).
+
+    Returns:
+        np.ndarray: ``(H, W, 3)`` uint8 RGB picture.
+    """
+    anomaly_id = len(np.asarray(palette).reshape(-1, 3))
+    final = final_prediction(seg, scores, threshold, anomaly_id)
+    painted = paint_segmentation(image, final, palette, alpha)
+    painted[final == anomaly_id] = np.asarray(anomaly_color, np.uint8)
+    return painted
+
+
+def final_prediction_title(threshold: float) -> str:
+    """Title of the final-prediction panel."""
+    return f'final prediction (white: score \u2265 {threshold:.4g})'
 
 
 @VISUALIZERS.register_module()
@@ -121,6 +222,18 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
         seg_palette: Colours of the predicted classes; None takes the
             dataset's palette, or Cityscapes' on an inlier/anomaly dataset.
         colorbar_width: Width of the colour bar in pixels.
+        anomaly_threshold: Draw the final prediction (the segmentation with
+            the anomaly class, white, where the score is at least the
+            threshold): a number, ``'tpr95:PATH'`` / ``'best_f1:PATH'``
+            with PATH an evaluation's ``pixel_ood_curves.json`` (or its
+            folder), or ``dict(curves=PATH, rule='tpr95')``. None: no
+            anomaly class (the prediction panel follows ``draw_seg``).
+        titles: Write a title above each panel.
+        gt_panel: Add a ground-truth panel when the labels have anomalies.
+        upscale: Integer factor enlarging the panels of small images.
+        min_height: Enlarge panels by the smallest integer factor that
+            makes them at least this tall (0: only ``upscale``).
+        columns: Panels per row (0: one row).
         **kwargs: Arguments of :class:`SegLocalVisualizer`
             (``vis_backends``, ``save_dir``, ``classes``, ``palette``,
             ``alpha``, ...).
@@ -140,6 +253,12 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
                  draw_seg: bool = False,
                  seg_palette: Optional[List[List[int]]] = None,
                  colorbar_width: int = 64,
+                 anomaly_threshold: Any = None,
+                 titles: bool = True,
+                 gt_panel: bool = True,
+                 upscale: int = 1,
+                 min_height: int = 0,
+                 columns: int = 0,
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
         self._init_anomaly_score(anomaly_score, score=score,
@@ -153,6 +272,21 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
         self.draw_seg = draw_seg
         self.seg_palette = seg_palette
         self.colorbar_width = colorbar_width
+        self.anomaly_threshold = anomaly_threshold
+        self.titles = titles
+        self.gt_panel = gt_panel
+        self.upscale = int(upscale)
+        self.min_height = int(min_height)
+        self.columns = columns
+        self._threshold: Optional[float] = None
+
+    def threshold(self) -> Optional[float]:
+        """The final-prediction threshold (read once: the score setting is
+        only known after the config's hook handed it over)."""
+        if self.anomaly_threshold is not None and self._threshold is None:
+            self._threshold = resolve_threshold(self.anomaly_threshold,
+                                                self.anomaly_score)
+        return self._threshold
 
     def _anomaly_id(self) -> Optional[int]:
         if self.anomaly_label is not None:
@@ -191,20 +325,35 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
             vmin, vmax = self.vmin, self.vmax
         else:
             vmin, vmax = score_range(scores, self.percentiles)
-        gt_mask = None
+        gt_mask = ignore_mask = None
         anomaly_id = self._anomaly_id()
         if draw_gt and anomaly_id is not None and 'gt_sem_seg' in data_sample:
             gt = data_sample.gt_sem_seg.data.cpu().numpy()[0]
             if gt.shape == scores.shape:
                 gt_mask = gt == anomaly_id
-        seg_color = None
-        if self.draw_seg and 'pred_sem_seg' in data_sample:
-            seg = data_sample.pred_sem_seg.data.cpu().numpy()[0]
-            seg_color = paint_segmentation(image, seg.astype(np.int64),
-                                           self._palette())
-        drawn = anomaly_panels(image, scores, vmin, vmax, self.cmap,
-                               self.heat_alpha, gt_mask, seg_color,
-                               self.colorbar_width)
+                ignore_mask = gt == self.dataset_meta.get('ignore_index',
+                                                          255)
+        seg_color, seg_title = None, 'prediction'
+        threshold = self.threshold()
+        if (self.draw_seg or threshold is not None) and (
+                'pred_sem_seg' in data_sample):
+            seg = data_sample.pred_sem_seg.data.cpu().numpy()[0].astype(
+                np.int64)
+            if threshold is None:
+                seg_color = paint_segmentation(image, seg, self._palette())
+            else:
+                seg_color = paint_final_prediction(image, seg, scores,
+                                                   threshold, self._palette())
+                seg_title = final_prediction_title(threshold)
+        upscale = max(self.upscale,
+                      upscale_factor(image.shape[0], self.min_height))
+        drawn = anomaly_panels(
+            image, scores, vmin, vmax, self.cmap, self.heat_alpha, gt_mask,
+            seg_color, self.colorbar_width, ignore_mask=ignore_mask,
+            titles=self.titles,
+            score_title=f'anomaly score: {self.anomaly_score["name"]}',
+            seg_title=seg_title, gt_panel=self.gt_panel, upscale=upscale,
+            columns=self.columns)
         self.set_image(drawn)
         return drawn
 

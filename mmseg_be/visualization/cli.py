@@ -4,11 +4,13 @@ Usage::
 
     python tools/visualize.py CONFIG CHECKPOINT IMAGES --out-dir DIR
         [--score energy] [--norm image|dataset|fixed] [--vmin V --vmax V]
-        [--cmap inferno] [--draw-seg] [--save-scores] [--device cpu]
+        [--cmap inferno] [--draw-seg] [--threshold T|tpr95:PATH|best_f1:PATH]
+        [--upscale K] [--min-height PX] [--columns N] [--save-scores]
+        [--device cpu]
 
 ``IMAGES`` is an image file, a folder (searched recursively) or a quoted
-glob. One ``{stem}.png`` per image (input | heat map | [segmentation] |
-colour bar), and ``{stem}.npy`` raw float32 scores with ``--save-scores``.
+glob. One ``{stem}.png`` per image (titled panels: input | heat map |
+[prediction or final prediction] | colour bar), and ``{stem}.npy`` raw float32 scores with ``--save-scores``.
 Exit status 1 when some images could not be read (they are listed).
 """
 import argparse
@@ -42,6 +44,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cmap', choices=COLORMAPS, default='inferno')
     parser.add_argument('--draw-seg', action='store_true',
                         help='add the predicted segmentation panel')
+    parser.add_argument(
+        '--threshold', metavar='T|tpr95:PATH|best_f1:PATH',
+        help='draw the final prediction: the segmentation with the anomaly '
+        'class (white) where the score >= T; or the threshold at 95%% TPR / '
+        "best F1 of an evaluation's pixel_ood_curves.json (PATH: the file "
+        'or its folder, written by tools/test.py --out DIR)')
+    parser.add_argument('--upscale', type=int, default=1,
+                        help='enlarge the panels by this integer factor')
+    parser.add_argument('--min-height', type=int, default=0,
+                        help='enlarge small images to at least this panel '
+                        'height (integer factor)')
+    parser.add_argument('--columns', type=int, default=0,
+                        help='panels per row (default: one row)')
+    parser.add_argument('--no-titles', action='store_true',
+                        help='panels without titles')
     parser.add_argument('--save-scores', action='store_true',
                         help='also save the raw scores as .npy')
     parser.add_argument('--device', default=None,
@@ -69,13 +86,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         model = load_model(args.config, args.checkpoint, device,
                            args.cfg_options)
         anomaly_score = resolve_anomaly_score(model.cfg, args)
+        from .prediction import resolve_threshold
+        resolve_threshold(args.threshold, anomaly_score)  # fail early
     except (FileNotFoundError, ValueError, KeyError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     report = visualize_images(
         model, images, args.out_dir, anomaly_score, args.norm, args.vmin, args.vmax,
         tuple(args.percentiles), args.cmap, args.draw_seg, args.save_scores,
-        progress=not args.no_progress)
+        progress=not args.no_progress, anomaly_threshold=args.threshold,
+        upscale=args.upscale, min_height=args.min_height,
+        columns=args.columns, titles=not args.no_titles)
     extra = (f', range [{report.value_range[0]:.4g}, '
              f'{report.value_range[1]:.4g}]' if report.value_range else '')
     print(f'{len(report.written)} heat maps written to {args.out_dir}'

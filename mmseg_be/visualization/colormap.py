@@ -1,10 +1,11 @@
 """Small pure functions that turn anomaly score maps into pictures.
 
 Every function takes and returns ``numpy`` arrays (images are ``uint8``
-H x W x 3 in RGB order) and never modifies its inputs. Matplotlib is used only
-for its colormap tables and never opens a window, so everything runs headless.
+H x W x 3 in RGB order) and never modifies its inputs. Matplotlib gives the
+colormap tables and renders text (colour-bar ticks, titles) with its Agg
+canvas; it never opens a window, so everything runs headless.
 """
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -147,15 +148,125 @@ def draw_outline(image: np.ndarray,
     return out
 
 
-def _format_tick(value: float, step: float) -> str:
-    # Enough decimals that neighbouring ticks read differently.
-    if step > 0 and np.isfinite(step):
-        decimals = int(max(0, min(6, 1 - np.floor(np.log10(step)))))
+def nice_ticks(vmin: float, vmax: float,
+               max_ticks: int = 5) -> Tuple[np.ndarray, List[str]]:
+    """Few round tick values inside ``[vmin, vmax]`` and their labels.
+
+    The step is 1, 2 or 5 times a power of ten (matplotlib's
+    ``MaxNLocator``); labels carry just enough decimals for that step, so
+    neighbours never read alike and none is longer than it needs to be.
+
+    Args:
+        vmin: Lowest value of the range.
+        vmax: Highest value of the range.
+        max_ticks: Most ticks to return.
+
+    Returns:
+        tuple: ``(values, labels)``, ascending; one tick when the range is
+        empty.
+    """
+    from matplotlib.ticker import MaxNLocator
+    if not (np.isfinite(vmin) and np.isfinite(vmax)) or vmax <= vmin:
+        value = float(vmin) if np.isfinite(vmin) else 0.0
+        return np.array([value]), [f'{value:.4g}']
+    span = vmax - vmin
+    for nbins in range(max(1, max_ticks), 0, -1):
+        locator = MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10])
+        values = np.asarray(locator.tick_values(vmin, vmax), np.float64)
+        values = values[(values >= vmin - 1e-9 * span)
+                        & (values <= vmax + 1e-9 * span)]
+        if len(values) <= max_ticks:
+            break
+    if len(values) > max(2, max_ticks):  # even one bin gives too many
+        values = values[[0, -1]]
+    if len(values) < 2:  # a range narrower than one round step
+        values = np.array([vmin, vmax], dtype=np.float64)
+        step = span
     else:
-        decimals = 2
-    if abs(value) >= 1e4 or (value != 0 and abs(value) < 10**-decimals):
-        return f'{value:.2e}'
-    return f'{value:.{decimals}f}'
+        step = float(np.min(np.diff(values)))
+    decimals = int(max(0, -np.floor(np.log10(step) + 1e-9)))
+    if max(abs(values[0]), abs(values[-1])) >= 1e5 or decimals > 6:
+        labels = [f'{v:.3g}' for v in values]
+    else:
+        labels = [f'{v:.{decimals}f}' for v in values]
+    # '-0.0' reads as a different number from '0.0'.
+    labels = [label.lstrip('-') if float(label) == 0 else label
+              for label in labels]
+    return values, labels
+
+
+def colorbar_figure(height: int,
+                    vmin: float,
+                    vmax: float,
+                    cmap: str = 'inferno',
+                    width: int = 64,
+                    max_ticks: int = 5,
+                    fontsize: Optional[float] = None):
+    """The colour bar as a matplotlib figure of ``width x height`` pixels.
+
+    The bar runs from ``vmin`` (bottom) to ``vmax`` (top) with labelled round
+    ticks (:func:`nice_ticks`) on its right. The bar is inset by half a line
+    of text at both ends, the tick count drops until labels are at least 1.4
+    lines apart, and the font shrinks until the drawn labels' boxes all lie
+    inside the picture and apart: labels never overlap or get cut.
+
+    Returns:
+        matplotlib.figure.Figure: Drawn (text extents are final).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if cmap not in COLORMAPS:
+        raise ValueError(f'Unknown colormap {cmap!r}; use one of {COLORMAPS}.')
+    dpi = 100.0
+    px_per_pt = dpi / 72.0
+    size = fontsize or float(np.clip(height / 22.0, 6.0, 12.0))
+    bar_w = max(4, min(width // 3, 24))
+    while True:
+        fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi,
+                     facecolor='white')
+        FigureCanvasAgg(fig)
+        line = size * px_per_pt * 1.25
+        margin = line / 2 + 2
+        usable = max(height - 2 * margin, 1.0)
+        ticks, labels = nice_ticks(vmin, vmax, max_ticks)
+        # Fewer ticks until neighbouring labels keep 1.4 lines apart.
+        while len(ticks) > 2 and vmax > vmin and usable * np.min(
+                np.diff(ticks)) / (vmax - vmin) < 1.4 * line:
+            fewer = nice_ticks(vmin, vmax, len(ticks) - 1)
+            if len(fewer[0]) >= len(ticks):
+                break
+            ticks, labels = fewer
+        ax = fig.add_axes([2 / width, margin / height, bar_w / width,
+                           usable / height])
+        ramp = np.linspace(0.0, 1.0, 256)[:, None]
+        ax.imshow(ramp, cmap=cmap, aspect='auto', origin='lower',
+                  extent=(0, 1, vmin, vmax if vmax > vmin else vmin + 1))
+        ax.set_xticks([])
+        ax.yaxis.tick_right()
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(labels, fontsize=size)
+        ax.tick_params(axis='y', length=3, pad=2)
+        for spine in ax.spines.values():
+            spine.set_linewidth(0.6)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [t.get_window_extent(renderer)
+                 for t in ax.get_yticklabels() if t.get_text()]
+        # Measured, not estimated: every label inside, none overlapping.
+        inside = all(b.x0 >= 0 and b.y0 >= 0 and b.x1 <= width - 1
+                     and b.y1 <= height - 1 for b in boxes)
+        apart = all(a.y1 <= b.y0 or b.y1 <= a.y0
+                    for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        if (inside and apart) or size <= 3:
+            return fig
+        size *= 0.9
+
+
+def figure_to_array(fig) -> np.ndarray:
+    """The RGB pixels of a drawn matplotlib figure (Agg canvas)."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
 def draw_colorbar(height: int,
@@ -164,7 +275,10 @@ def draw_colorbar(height: int,
                   cmap: str = 'inferno',
                   width: int = 64,
                   num_ticks: int = 5) -> np.ndarray:
-    """A vertical colour bar with tick labels, highest value at the top.
+    """A vertical colour bar with round tick labels, highest value on top.
+
+    Rendered by matplotlib (:func:`colorbar_figure`): real font, few round
+    ticks, no label overlapping another or cut at the edge.
 
     Args:
         height: Height in pixels (that of the panels it stands beside).
@@ -172,29 +286,47 @@ def draw_colorbar(height: int,
         vmax: Value at the top.
         cmap: One of :data:`COLORMAPS`.
         width: Total width in pixels (bar plus labels).
-        num_ticks: Number of labelled ticks, evenly spaced.
+        num_ticks: Most labelled ticks.
 
     Returns:
         np.ndarray: ``(height, width, 3)`` uint8 RGB picture on white.
     """
-    bar_w = max(4, width // 4)
-    canvas = np.full((height, width, 3), 255, np.uint8)
-    ramp = np.linspace(1.0, 0.0, height)[:, None]  # top row = vmax
-    canvas[:, :bar_w] = colormap_lut(cmap)[np.round(ramp * 255).astype(
-        np.intp)].repeat(bar_w, axis=1)
-    font_scale = min(0.4, max(0.25, height / 600))
-    step = (vmax - vmin) / max(1, num_ticks - 1)
-    for k in range(num_ticks):
-        frac = k / max(1, num_ticks - 1)
-        y = int(round((1.0 - frac) * (height - 1)))
-        value = vmin + frac * (vmax - vmin)
-        canvas[y, bar_w:bar_w + 3] = 0
-        # Keep the label inside the canvas at the top and bottom ends.
-        text_y = min(max(y + 4, 9), height - 2)
-        cv2.putText(canvas, _format_tick(value, step), (bar_w + 4, text_y),
-                    cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), 1,
-                    cv2.LINE_AA)
-    return canvas
+    picture = figure_to_array(colorbar_figure(height, vmin, vmax, cmap,
+                                              width, num_ticks))
+    return picture[:height, :width]
+
+
+def render_text(text: str, width: int, height: int,
+                fontsize: Optional[float] = None,
+                color: Sequence[float] = (0, 0, 0)) -> np.ndarray:
+    """A line of text centred on a white strip (matplotlib's font).
+
+    The font shrinks until the text fits the strip's width.
+
+    Args:
+        text: The text.
+        width: Strip width in pixels.
+        height: Strip height in pixels.
+        fontsize: Font size in points; None: fitted to ``height``.
+        color: RGB colour in [0, 1].
+
+    Returns:
+        np.ndarray: ``(height, width, 3)`` uint8 RGB picture.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    dpi = 100.0
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi,
+                 facecolor='white')
+    FigureCanvasAgg(fig)
+    size = fontsize or height * 0.55 * 72.0 / dpi
+    label = fig.text(0.5, 0.5, text, ha='center', va='center',
+                     fontsize=size, color=color)
+    renderer = fig.canvas.get_renderer()
+    while size > 4 and label.get_window_extent(renderer).width > width - 4:
+        size *= 0.9
+        label.set_fontsize(size)
+    return figure_to_array(fig)[:height, :width]
 
 
 def stack_panels(panels: Sequence[np.ndarray], gap: int = 2) -> np.ndarray:

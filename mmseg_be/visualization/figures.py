@@ -32,53 +32,87 @@ def safe_name(text: str) -> str:
 def plot_roc_pr(benchmark: str,
                 curves: Mapping[str, Mapping[str, Any]],
                 out_path: str,
-                dpi: int = 100) -> str:
-    """Draw the ROC and PR curves of one benchmark side by side.
-
-    Args:
-        benchmark: Title of the figure (e.g. ``'Fishyscapes L&F val'``).
-        curves: Method name -> curve mapping (see the module docstring).
-        out_path: PNG file to write (folders are created).
-        dpi: Resolution of the PNG.
+                dpi: int = 100,
+                low_fpr: float = 0.2) -> str:
+    """Save :func:`roc_pr_figure` as a PNG (folders are created).
 
     Returns:
         str: ``out_path``.
     """
+    fig = roc_pr_figure(benchmark, curves, dpi, low_fpr)
+    os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
+    fig.savefig(out_path)
+    return out_path
+
+
+def roc_pr_figure(benchmark: str,
+                  curves: Mapping[str, Mapping[str, Any]],
+                  dpi: int = 100,
+                  low_fpr: float = 0.2):
+    """The ROC and PR curves of one benchmark side by side.
+
+    Left: the ROC curve with a log-scaled false positive rate between
+    ``1e-4`` and ``low_fpr`` (the low-FPR part is where detectors differ;
+    the full curve is the AUROC), with the 95% TPR line. Middle: the full
+    linear ROC. Right: precision-recall. The legend with each method's
+    AUROC/AP/FPR95 sits below the axes, so it never hides a curve.
+
+    Args:
+        benchmark: Title of the figure (e.g. ``'Fishyscapes L&F val'``).
+        curves: Method name -> curve mapping (see the module docstring).
+        dpi: Resolution.
+        low_fpr: Right end of the log-scaled low-FPR ROC.
+
+    Returns:
+        matplotlib.figure.Figure: The drawn figure (Agg canvas).
+    """
     if not curves:
         raise ValueError(f'No curves to plot for {benchmark!r}.')
-    import matplotlib
-    matplotlib.use('Agg', force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     # A bare Figure with no pyplot state: safe in threads and headless.
-    fig = Figure(figsize=(10, 4.2), dpi=dpi)
-    ax_roc, ax_pr = fig.subplots(1, 2)
+    fig = Figure(figsize=(13, 4.6 + 0.25 * len(curves)), dpi=dpi,
+                 layout='constrained')
+    FigureCanvasAgg(fig)
+    ax_low, ax_roc, ax_pr = fig.subplots(1, 3)
+    handles = []
     for name, curve in curves.items():
         missing = [k for k in CURVE_KEYS if k not in curve]
         if missing:
             raise ValueError(f'Curve {name!r} of {benchmark!r} lacks '
                              f'{missing}; it needs {CURVE_KEYS}.')
-        label = legend_label(name, curve)
-        ax_roc.plot(np.asarray(curve['fpr']), np.asarray(curve['tpr']),
-                    label=label, linewidth=1.5)
+        fpr, tpr = np.asarray(curve['fpr']), np.asarray(curve['tpr'])
+        (line, ) = ax_roc.plot(fpr, tpr, linewidth=1.5,
+                               label=legend_label(name, curve))
+        handles.append(line)
+        ax_low.plot(fpr, tpr, linewidth=1.5, color=line.get_color())
         ax_pr.plot(np.asarray(curve['recall']),
-                   np.asarray(curve['precision']), label=label,
-                   linewidth=1.5, drawstyle='steps-post')
-    ax_roc.plot([0, 1], [0, 1], color='0.7', linestyle=':', linewidth=1)
-    ax_roc.axhline(0.95, color='0.7', linestyle='--', linewidth=0.8)
+                   np.asarray(curve['precision']), linewidth=1.5,
+                   drawstyle='steps-post', color=line.get_color())
+    chance = np.logspace(-4, 0, 50)
+    ax_low.plot(chance, chance, color='0.6', linestyle=':', linewidth=1)
+    ax_roc.plot([0, 1], [0, 1], color='0.6', linestyle=':', linewidth=1)
+    for ax in (ax_low, ax_roc):
+        ax.axhline(0.95, color='0.6', linestyle='--', linewidth=0.8)
+    ax_low.set_xscale('log')
+    ax_low.set(xlabel='false positive rate (log)',
+               ylabel='true positive rate', xlim=(1e-4, low_fpr),
+               ylim=(0, 1.01), title=f'ROC, FPR < {low_fpr:g}')
     ax_roc.set(xlabel='false positive rate', ylabel='true positive rate',
-               title=f'ROC: {benchmark}', xlim=(0, 1), ylim=(0, 1.01))
-    ax_pr.set(xlabel='recall', ylabel='precision',
-              title=f'Precision-recall: {benchmark}', xlim=(0, 1),
-              ylim=(0, 1.01))
-    for ax in (ax_roc, ax_pr):
+               title='ROC', xlim=(0, 1), ylim=(0, 1.01))
+    ax_pr.set(xlabel='recall', ylabel='precision', title='Precision-recall',
+              xlim=(0, 1), ylim=(0, 1.01))
+    for ax in (ax_low, ax_roc, ax_pr):
         ax.grid(alpha=0.3)
-        ax.legend(loc='lower right' if ax is ax_roc else 'upper right',
-                  fontsize=7)
-    fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
-    fig.savefig(out_path)
-    return out_path
+    ax_low.text(1.2e-4, 0.955, '95% TPR', fontsize=7, color='0.4',
+                va='bottom')
+    fig.suptitle(benchmark)
+    fig.legend(handles=handles, loc='outside lower center',
+               ncols=1 if len(handles) > 2 else len(handles), fontsize=9,
+               frameon=False)
+    fig.canvas.draw()
+    return fig
 
 
 def write_figures(results: Mapping[str, Mapping[str, Mapping[str, Any]]],

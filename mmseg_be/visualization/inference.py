@@ -17,8 +17,12 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmseg_be.export.scores import scores_from_sample
-from .anomaly_visualizer import anomaly_panels, paint_segmentation
+from mmseg_be.scoring import anomaly_score_settings
+from .anomaly_visualizer import (anomaly_panels, final_prediction_title,
+                                 paint_final_prediction, paint_segmentation,
+                                 upscale_factor)
 from .colormap import score_range
+from .prediction import final_prediction, resolve_threshold
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 NORMALIZATIONS = ('image', 'dataset', 'fixed')
@@ -59,6 +63,53 @@ def read_rgb(path: str) -> Optional[np.ndarray]:
 
 
 @dataclass
+class AnomalyPrediction:
+    """What :func:`infer_anomaly` returns for one image."""
+    scores: np.ndarray  #: (H, W) float32 anomaly scores
+    seg: np.ndarray  #: (H, W) int64 in-distribution classes
+    #: (H, W) int64 classes with ``anomaly_id`` where the score passes the
+    #: threshold; None without a threshold.
+    final: Optional[np.ndarray]
+    anomaly_id: int  #: the anomaly class id: the number of model classes
+    threshold: Optional[float]
+
+
+def infer_anomaly(model,
+                  image: str,
+                  anomaly_score: Optional[dict] = None,
+                  threshold=None) -> AnomalyPrediction:
+    """Anomaly scores and the final prediction of one image file.
+
+    Args:
+        model: A segmentor from ``mmseg.apis.init_model`` (or
+            :func:`mmseg_be.export.inference.load_model`).
+        image: Image file (a path, so the model's pipeline is not rewritten).
+        anomaly_score: The score setting; None takes the model config's
+            ``anomaly_score`` (energy by default).
+        threshold: None, a number, ``'tpr95:PATH'`` / ``'best_f1:PATH'``
+            (PATH an evaluation's ``pixel_ood_curves.json`` or its folder)
+            or ``dict(curves=PATH, rule=...)``; see
+            :func:`~mmseg_be.visualization.prediction.resolve_threshold`.
+
+    Returns:
+        AnomalyPrediction: Scores, segmentation, final prediction.
+    """
+    from mmseg.apis import inference_model
+    if anomaly_score is None:
+        cfg = getattr(model, 'cfg', None)
+        anomaly_score = cfg.get('anomaly_score') if cfg is not None else None
+    settings = anomaly_score_settings(anomaly_score)
+    value = resolve_threshold(threshold, settings)
+    result = inference_model(model, image)
+    scores = scores_from_sample(result, settings)
+    seg = result.pred_sem_seg.data.cpu().numpy()[0].astype(np.int64)
+    anomaly_id = int(result.seg_logits.data.shape[0])
+    final = None if value is None else final_prediction(
+        seg, scores, value, anomaly_id)
+    return AnomalyPrediction(scores, seg, final, anomaly_id, value)
+
+
+@dataclass
 class VisualizeReport:
     """What a visualization run wrote and what it skipped."""
     written: List[str] = field(default_factory=list)
@@ -86,7 +137,12 @@ def visualize_images(model,
                      cmap: str = 'inferno',
                      draw_seg: bool = False,
                      save_scores: bool = False,
-                     progress: bool = True) -> VisualizeReport:
+                     progress: bool = True,
+                     anomaly_threshold=None,
+                     upscale: int = 1,
+                     min_height: int = 0,
+                     columns: int = 0,
+                     titles: bool = True) -> VisualizeReport:
     """Write one heat-map PNG per image (and the raw scores as .npy).
 
     Args:
@@ -107,6 +163,14 @@ def visualize_images(model,
         draw_seg: Add the predicted segmentation panel.
         save_scores: Also save the raw float32 score maps.
         progress: Show a tqdm progress bar.
+        anomaly_threshold: Draw the final prediction (anomaly class, white,
+            where the score is at least the threshold): a number or
+            ``'tpr95:PATH'`` / ``'best_f1:PATH'`` (see
+            :func:`~mmseg_be.visualization.prediction.resolve_threshold`).
+        upscale: Integer factor enlarging the panels.
+        min_height: Enlarge small images to at least this panel height.
+        columns: Panels per row (0: one row).
+        titles: Write panel titles.
 
     Returns:
         VisualizeReport: Written files and skipped images with the reason.
@@ -120,6 +184,9 @@ def visualize_images(model,
     if norm == 'fixed' and (vmin is None or vmax is None or vmax <= vmin):
         raise ValueError(f'norm="fixed" needs vmin < vmax, got vmin={vmin}, '
                          f'vmax={vmax}.')
+    threshold = resolve_threshold(anomaly_threshold,
+                                  anomaly_score_settings(anomaly_score))
+    score_name = anomaly_score_settings(anomaly_score)['name']
     os.makedirs(out_dir, exist_ok=True)
     report = VisualizeReport()
     palette = (getattr(model, 'dataset_meta', None) or {}).get('palette')
@@ -156,12 +223,20 @@ def visualize_images(model,
             report.failed.append((path, str(error)))
             continue
         lo, hi = report.value_range or score_range(scores, percentiles)
-        seg_color = None
-        if draw_seg:
+        seg_color, seg_title = None, 'prediction'
+        if draw_seg or threshold is not None:
             seg = result.pred_sem_seg.data.cpu().numpy()[0].astype(np.int64)
-            seg_color = paint_segmentation(image, seg, palette or [])
-        picture = anomaly_panels(image, scores, lo, hi, cmap,
-                                 seg_color=seg_color)
+            if threshold is None:
+                seg_color = paint_segmentation(image, seg, palette or [])
+            else:
+                seg_color = paint_final_prediction(image, seg, scores,
+                                                   threshold, palette or [])
+                seg_title = final_prediction_title(threshold)
+        picture = anomaly_panels(
+            image, scores, lo, hi, cmap, seg_color=seg_color, titles=titles,
+            score_title=f'anomaly score: {score_name}', seg_title=seg_title,
+            upscale=max(upscale, upscale_factor(image.shape[0], min_height)),
+            columns=columns)
         stem = osp.join(out_dir, _out_stem(path, images))
         os.makedirs(osp.dirname(stem), exist_ok=True)
         if not cv2.imwrite(stem + '.png', picture[..., ::-1]):

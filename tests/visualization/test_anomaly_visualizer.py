@@ -37,6 +37,8 @@ def ramp_sample(with_gt: bool = True) -> SegDataSample:
 
 
 def make_visualizer(name: str, **kwargs) -> AnomalyVisualizer:
+    # Untitled, without the ground-truth panel: pixel offsets stay simple.
+    kwargs = dict(dict(titles=False, gt_panel=False), **kwargs)
     vis = AnomalyVisualizer(name=name, score='energy', heat_alpha=1.0,
                             colorbar_width=40, **kwargs)
     vis.dataset_meta = dict(classes=('inlier', 'anomaly'),
@@ -92,3 +94,32 @@ def test_per_image_normalisation_uses_the_full_colormap():
     ends = sorted(corners, key=lambda c: c.sum())
     assert np.abs(ends[0] - lut[0]).max() <= 2
     assert np.abs(ends[1] - lut[1]).max() <= 2
+
+
+def test_final_prediction_panel_at_a_threshold():
+    sample = ramp_sample()
+    scores = compute_anomaly_score(sample.seg_logits.data[None],
+                                   name='energy')[0].numpy()
+    threshold = float(np.median(scores))
+    vis = make_visualizer('vis_final', anomaly_threshold=str(threshold),
+                          gt_panel=True)
+    drawn = vis.draw_anomaly(np.full((H, W, 3), 128, np.uint8), sample)
+    # input | heat | final prediction | ground truth | bar
+    assert drawn.shape == (H, 4 * W + 40 + 4 * 2, 3)
+    final = drawn[:, 2 * (W + 2):2 * (W + 2) + W]
+    white = (final == 255).all(-1)
+    np.testing.assert_array_equal(white, scores >= threshold)
+    gt_panel = drawn[:, 3 * (W + 2):3 * (W + 2) + W]
+    gt = sample.gt_sem_seg.data.numpy()[0]
+    np.testing.assert_array_equal((gt_panel == 255).all(-1), gt == 1)
+
+
+def test_titled_and_enlarged():
+    vis = make_visualizer('vis_titled', titles=True, min_height=35)
+    drawn = vis.draw_anomaly(np.zeros((H, W, 3), np.uint8),
+                             ramp_sample(with_gt=False))
+    # 10-pixel rows enlarged 4x (smallest factor reaching 35), title strip.
+    title_h = drawn.shape[0] - 4 * H
+    assert 18 <= title_h <= 30
+    assert (drawn[title_h:, :4 * W] == 0).all()
+    assert (drawn[:title_h, :4 * W] < 128).any()  # the title text

@@ -39,7 +39,9 @@ def test_roc_pr_figures(tmp_path):
     assert written['toy/static'].endswith('roc_pr_toy_static.png')
     for path in written.values():
         img = cv2.imread(path)
-        assert img is not None and img.shape == (210, 500, 3)
+        # 13 x (4.6 + 0.25 per method) inches at 50 dpi
+        assert img is not None and img.shape[1] == 650
+        assert img.shape[0] in (242, 255)
         assert img.std() > 5  # something was drawn
 
 
