@@ -189,7 +189,8 @@ class PixelOODAccumulator:
 
     def _bin_keys(self, values: np.ndarray) -> np.ndarray:
         if self.dtype == np.float16:
-            return (values + np.float16(0)).view(np.uint16)  # -0 -> 0
+            # -0.0 and 0.0 get two bins; the tables merge them (equal values)
+            return values.view(np.uint16)
         return values.astype(np.int64) - np.iinfo(self.dtype).min
 
     def _promote(self, dtype: np.dtype) -> None:
