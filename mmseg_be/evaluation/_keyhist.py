@@ -279,12 +279,19 @@ class KeyHistogram:
                           else c.astype(np.uint64)))
         n = len(self._page_hi)
         if n:
+            # a block of pages at a time: np.nonzero over all pages would
+            # hold two int64 indices per counted value
             order = np.argsort(self._page_hi)
-            pages = self._pages[:n][order]
-            rows, cols = np.nonzero(pages)
-            keys = (self._page_hi[order][rows] << PAGE_BITS) | cols
-            parts.append((keys.astype(np.uint32),
-                          pages[rows, cols].astype(np.uint64)))
+            keys, counts = [], []
+            for lo in range(0, n, 1024):
+                sel = order[lo:lo + 1024]
+                block = self._pages[sel]
+                rows, cols = np.nonzero(block)
+                keys.append(((self._page_hi[sel][rows] << PAGE_BITS)
+                             | cols).astype(np.uint32))
+                counts.append(block[rows, cols].astype(np.uint32))
+            parts.append((np.concatenate(keys), np.concatenate(counts)))
+            del keys, counts
         wkeys, wcounts = self._wrap_table()
         if len(wkeys):
             parts.append((wkeys, wcounts))
