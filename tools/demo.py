@@ -7,8 +7,9 @@ Stages (each skipped when its output exists; --force redoes them):
   4. fine-tune with pasted outliers + the balanced energy loss;
   5. fine-tune the same way with vanilla energy regularization (baseline);
   6. evaluate the in-distribution model (max logit, energy) and both
-     fine-tuned models (energy) on the anomaly split; heat maps, ROC/PR
-     figures and a SegmentMeIfYouCan-format export of the balanced model;
+     fine-tuned models (energy) on the anomaly split; ROC/PR figures and a
+     SegmentMeIfYouCan-format export of the balanced model, then its heat
+     maps with the final prediction at the evaluation's 95%-TPR threshold;
   7. print a results table and write report.md in the work dir.
 """
 import argparse
@@ -156,6 +157,28 @@ class Demo:
             ] + self.data_options(True), total=self.s['prior_samples'])
         return out
 
+    def stage_diagnostics(self, inlier_ckpt: str, prior: str) -> dict:
+        """The prior as the loss uses it and how the in-distribution model
+        classifies the test anomalies (mmseg_be.apis.demo_study)."""
+        out = osp.join(self.work, 'diagnostics.json')
+        if not self.done(out):
+            import json
+
+            from mmseg.apis import init_model
+
+            from mmseg_be.apis import demo_study
+            with open(prior) as f:
+                values = json.load(f)['prior']
+            diag = demo_study.prior_diagnostics(values, 3.0, -7.0, -3.0)
+            diag['test_anomaly'] = demo_study.anomaly_class_fractions(
+                init_model(INLIER_CFG, inlier_ckpt, device='cpu'),
+                osp.join(self.data, 'anomaly', 'original'),
+                osp.join(self.data, 'anomaly', 'labels'), len(values))
+            with open(out, 'w') as f:
+                json.dump(diag, f, indent=1)
+        from mmseg_be.apis import demo_study
+        return demo_study.read_diagnostics(out)
+
     def evaluate(self, name: str, config: str, ckpt: str, score: str,
                  extra: tuple = ()) -> str:
         out = osp.join(self.work, 'eval', name)
@@ -169,6 +192,23 @@ class Demo:
                      total=self.s['num_anomaly'])
         return out
 
+    def heatmaps(self, ckpt: str, prior: str, results_dir: str,
+                 heat_dir: str) -> None:
+        """Heat maps of the balanced model with its final prediction at the
+        95%-TPR threshold of its evaluation, enlarged to a readable size."""
+        if self.done(heat_dir):
+            return
+        self.run('heat maps', [
+            sys.executable, osp.join(TOOLS, 'test.py'), BALANCED_CFG, ckpt,
+            '--work-dir', osp.join(self.work, 'test_runs', 'heatmaps'),
+            '--show-dir', heat_dir, '--cfg-options',
+            'anomaly_score.name=energy',
+            f'model.decode_head.loss_decode.1.prior={prior}',
+            f'visualizer.anomaly_threshold=tpr95:{results_dir}',
+            'visualizer.min_height=256', 'visualizer.columns=2',
+            'visualizer.colorbar_width=72'
+        ] + self.data_options(False), total=self.s['num_anomaly'])
+
     def main(self):
         from mmseg_be.apis import demo_report as report
         s = self.s
@@ -176,6 +216,7 @@ class Demo:
         inlier = self.train('inlier', INLIER_CFG, s['inlier_iters'],
                             self.data_options(False))
         prior = self.stage_prior(inlier)
+        diagnostics = self.stage_diagnostics(inlier, prior)
         finetune = self.data_options(True) + [f'load_from={inlier}']
         balanced = self.train(
             'balanced_energy', BALANCED_CFG, s['finetune_iters'],
@@ -184,6 +225,7 @@ class Demo:
                             finetune)
         heat_dir = osp.join(self.work, 'heatmaps')
         export_dir = osp.join(self.work, 'submission')
+        results_dir = osp.join(self.work, 'eval', 'balanced_energy_results')
         evals = {
             'in-distribution / max logit':
             self.evaluate('inlier_max_logit', INLIER_CFG, inlier,
@@ -195,10 +237,12 @@ class Demo:
             'balanced energy fine-tuned / energy':
             self.evaluate('balanced_energy', BALANCED_CFG, balanced,
                           'energy', (f'model.decode_head.loss_decode.1.prior='
-                                     f'{prior}', '--show-dir', heat_dir,
-                                     '--out', export_dir, '--dataset-name',
+                                     f'{prior}', '--out', results_dir,
+                                     '--submission', export_dir,
+                                     '--dataset-name',
                                      'SyntheticAnomaly-demo', '--overwrite')),
         }
+        self.heatmaps(balanced, prior, results_dir, heat_dir)
         rows = report.collect(evals)
         figure = report.combined_figure(evals, self.work,
                                         'synthetic anomaly split')
@@ -207,6 +251,9 @@ class Demo:
             for f in files if f.endswith('.png'))[:3]
         checks = report.checks(rows, 'balanced energy fine-tuned / energy',
                                'in-distribution / max logit')
+        notes = [diagnostics['text'], report.spread_note(
+            rows, 'balanced energy fine-tuned / energy',
+            'vanilla energy fine-tuned / energy')]
         settings = ('quick (CI sizes: numbers not meaningful)'
                     if self.args.quick else 'full') + (
                         f', {s["num_train"]} training scenes of '
@@ -216,11 +263,11 @@ class Demo:
                         f'seed {self.args.seed}')
         path = report.write_report(
             osp.join(self.work, 'report.md'), rows, figure, heatmaps,
-            self.timings, checks, export_dir, settings)
+            self.timings, checks, export_dir, settings, notes)
         print()
         print(report.terminal_table(rows))
         print()
-        for line in checks:
+        for line in checks + [''] + notes:
             print(line)
         print(f'\nreport: {path}')
         print(f'stage times (s): ' + ', '.join(
