@@ -1,7 +1,7 @@
 """Energy-based OOD regularization losses as pure functions.
 
 References:
-    Choi, Choi, Jeong. "Balanced Energy Regularization Loss for
+    Choi, Jeong, Choi. "Balanced Energy Regularization Loss for
     Out-of-distribution Detection", CVPR 2023 (the balanced loss).
     Liu, Wang, Owens, Li. "Energy-based Out-of-distribution Detection",
     NeurIPS 2020 (the vanilla energy regularization).
