@@ -84,8 +84,8 @@ def parse_args(argv=None):
                         default=[0, 1, 2])
     parser.add_argument('--ft-seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--inlier-iters', type=int, default=250)
-    parser.add_argument('--finetune-iters', type=int, default=150)
-    parser.add_argument('--val-interval', type=int, default=50,
+    parser.add_argument('--finetune-iters', type=int, default=120)
+    parser.add_argument('--val-interval', type=int, default=40,
                         help='fine-tuning iterations between evaluations '
                         '(the convergence curve)')
     parser.add_argument('--tiny', action='store_true',
@@ -178,7 +178,7 @@ class Study:
                         seconds=demo.timings.get('train inlier', 0.0))
         prior = demo.stage_prior(ckpt)
         diag = self.diagnostics(demo, ckpt, prior)
-        print(f'[study] data seed {d}: ' + describe(diag), flush=True)
+        print(f'[study] data seed {d}: ' + study.describe(diag), flush=True)
         return ckpt, prior
 
     def run(self) -> None:
@@ -213,31 +213,23 @@ class Study:
             path = osp.join(self.work, f'data_seed_{d}', 'diagnostics.json')
             if osp.isfile(path):
                 with open(path) as f:
-                    lines.append(f'- data seed {d}: ' + describe(json.load(f)))
+                    lines.append(f'- data seed {d}: ' + study.describe(json.load(f)))
         seconds = sum(r['seconds'] for r in records)
         lines += ['', f'Runs: {len(records)}; training time recorded '
                   f'{seconds / 60:.1f} min.', '', '![study](study.png)', '']
         with open(osp.join(self.work, 'summary.md'), 'w') as f:
             f.write('\n'.join(lines))
+        with open(osp.join(self.work, 'summary.json'), 'w') as f:
+            json.dump(dict(summary, runs=len(records),
+                           finetune_iters=self.iters,
+                           data_seeds=sorted({r['data_seed']
+                                              for r in records}),
+                           ft_seeds=sorted({r['ft_seed'] for r in records
+                                            if r['ft_seed'] is not None})),
+                      f, indent=1)
         study.study_figure(records, METHODS, LABELS, BASELINE, CONTRASTS,
                            osp.join(self.work, 'study.png'))
         print(table, flush=True)
-
-
-def describe(diag: dict) -> str:
-    from mmseg_be.datasets.synthetic import CLASSES
-
-    def dist(values):
-        ranked = sorted(zip(CLASSES, values), key=lambda kv: -kv[1])
-        return ', '.join(f'{n} {100 * v:.0f}%' for n, v in ranked if v >= .01)
-
-    return (f'prior {{{dist(diag["prior"])}}}; sharpened (gamma 3) '
-            f'{{{dist(diag["sharpened"])}}}, effective classes '
-            f'{diag["effective_classes"]:.2f} -> '
-            f'{diag["effective_classes_sharpened"]:.2f}; scaled alpha '
-            f'{diag["alpha"]:.2f} (largest shift {diag["max_shift"]:.2f} of '
-            f'gap {diag["gap"]:.0f}); test anomalies as seen by the '
-            f'in-distribution model {{{dist(diag["test_anomaly"]["fractions"])}}}')
 
 
 def main(argv=None):

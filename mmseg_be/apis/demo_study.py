@@ -278,3 +278,30 @@ def prior_diagnostics(prior: Sequence[float], gamma: float, m_in: float,
                 effective_classes_sharpened=effective_num_classes(sharp),
                 alpha=alpha, max_shift=alpha * max(sharp),
                 gap=m_out - m_in)
+
+
+def describe(diag: Mapping) -> str:
+    """One line of words for :func:`prior_diagnostics` (+ ``test_anomaly``)."""
+    from mmseg_be.datasets.synthetic import CLASSES
+
+    def dist(values):
+        ranked = sorted(zip(CLASSES, values), key=lambda kv: -kv[1])
+        return ', '.join(f'{n} {100 * v:.0f}%' for n, v in ranked if v >= .01)
+
+    text = (f'outlier prior {{{dist(diag["prior"])}}}, effective classes '
+            f'(1/sum p^2) {diag["effective_classes"]:.2f}; sharpened '
+            f'(gamma 3) {{{dist(diag["sharpened"])}}}, effective classes '
+            f'{diag["effective_classes_sharpened"]:.2f}; scaled alpha '
+            f'{diag["alpha"]:.2f} (largest margin shift '
+            f'{diag["max_shift"]:.2f} of the gap {diag["gap"]:.0f})')
+    if 'test_anomaly' in diag:
+        text += ('; test-anomaly pixels as the in-distribution model '
+                 f'classifies them {{{dist(diag["test_anomaly"]["fractions"])}}}')
+    return text
+
+
+def read_diagnostics(path: str) -> Dict:
+    """A ``diagnostics.json`` with its :func:`describe` line as ``text``."""
+    with open(path) as f:
+        diag = json.load(f)
+    return dict(diag, text=describe(diag))

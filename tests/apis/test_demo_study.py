@@ -1,0 +1,91 @@
+"""The seed study's statistics against hand-computed values, and the study
+command end to end in its tiny mode."""
+import json
+import math
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from mmseg_be.apis import demo_study as study
+from tests.helpers import REPO
+
+
+def test_mean_sd_hand_computed():
+    out = study.mean_sd([1, 2, 3, 4])
+    assert out['mean'] == 2.5 and out['n'] == 4
+    assert out['sd'] == pytest.approx(math.sqrt(5 / 3))  # ddof 1
+    assert math.isnan(study.mean_sd([7.0])['sd'])
+
+
+def test_paired_difference_t_interval_hand_computed():
+    # d = (2, 3, 4): mean 3, sd 1; t(0.975, 2 df) = 4.302653 (table)
+    out = study.paired_difference([3, 5, 7], [1, 2, 3])
+    assert out['mean'] == pytest.approx(3.0)
+    assert out['sd'] == pytest.approx(1.0)
+    half = 4.302653 / math.sqrt(3)
+    assert out['low'] == pytest.approx(3 - half, abs=1e-5)
+    assert out['high'] == pytest.approx(3 + half, abs=1e-5)
+    assert out['wins'] == 3 and out['n'] == 3
+    with pytest.raises(ValueError):
+        study.paired_difference([1, 2], [1])
+
+
+def test_summarize_pairs_by_seeds():
+    def rec(d, s, m, ap):
+        return dict(data_seed=d, ft_seed=s, method=m,
+                    final=dict(AUROC=90.0, AP=ap, FPR95=10.0), curve=[
+                        dict(step=10, AP=ap - 1), dict(step=20, AP=ap)])
+
+    records = [rec(0, 0, 'energy', 10), rec(0, 0, 'balanced', 12),
+               rec(1, 0, 'energy', 20), rec(1, 0, 'balanced', 19),
+               rec(1, 1, 'balanced', 50)]  # no partner: not paired
+    out = study.summarize(records, ['energy', 'balanced'], 'energy',
+                          ['balanced'])
+    d = out['differences']['balanced']
+    assert d['n'] == 2 and d['mean'] == pytest.approx(0.5)  # (2 - 1) / 2
+    assert d['sd'] == pytest.approx(math.sqrt(4.5))
+    assert out['methods']['balanced']['AP']['n'] == 3
+    curve = study.convergence(records, 'energy')
+    assert curve[10]['mean'] == pytest.approx(14.0)
+    assert curve[20]['mean'] == pytest.approx(15.0)
+    table = study.markdown_summary(out, {'energy': 'vanilla'})
+    assert '| balanced - vanilla | 2 | +0.50 |' in table
+
+
+def test_prior_diagnostics_words():
+    diag = study.prior_diagnostics([0.5, 0.3, 0.2, 0, 0, 0, 0, 0], 3.0,
+                                   -7.0, -3.0, 0.25)
+    assert diag['alpha'] == pytest.approx(1.28)
+    assert diag['max_shift'] == pytest.approx(1.0)  # 0.25 x gap 4
+    assert diag['effective_classes'] == pytest.approx(1 / 0.38)
+    assert 'road 50%' in study.describe(diag)
+
+
+def test_tiny_study_runs_and_resumes(tmp_path):
+    work = str(tmp_path / 'study')
+    cmd = [sys.executable, 'tools/demo_study.py', '--tiny', '--work-dir',
+           work, '--data-seeds', '0', '--ft-seeds', '0']
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    records = study.read_records(osp.join(work, 'results.jsonl'))
+    assert sorted(r['method'] for r in records) == [
+        'balanced_energy', 'energy', 'inlier', 'uniform_prior']
+    for r in records:
+        assert 0 <= r['final']['AP'] <= 100
+    with open(osp.join(work, 'summary.json')) as f:
+        summary = json.load(f)
+    assert summary['differences']['balanced_energy']['n'] == 1
+    assert osp.isfile(osp.join(work, 'study.png'))
+    with open(osp.join(work, 'data_seed_0', 'diagnostics.json')) as f:
+        diag = json.load(f)
+    assert sum(diag['test_anomaly']['fractions']) == pytest.approx(1.0)
+    # Re-running finds every run recorded and adds none.
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                          timeout=900, env=env)
+    assert proc.returncode == 0
+    assert len(study.read_records(osp.join(work, 'results.jsonl'))) == 4
