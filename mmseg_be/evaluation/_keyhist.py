@@ -2,22 +2,25 @@
 
 A float32 (or int32/uint32) score maps to a uint32 key that sorts as the
 score does (IEEE-754 sign flip; -0.0 and 0.0 share a key). The key's top 20
-bits pick a *page* of 4096 consecutive keys. A page that has seen at least
-``dense_min`` pixels gets a dense uint32 counter per key and later pixels
-are counted into it with one ``np.add.at`` (no sort, no merge); pixels of
-pages still below that (the sparse tails of the distribution, and the first
-pixels of each page) are kept as raw keys and sorted once at the end. Counts
-are exact; memory is 4 bytes per key of the dense range (bounded by
-``4 * 2**32`` in theory, ~0.5 GB for 190M standard-normal float32 inlier
-scores) plus 4 bytes per sparse pixel, and does not grow with frames once the
-dense pages exist. It answers how many pixels score below / at given values,
-which is all the exact metrics need of the inlier class.
+bits pick a *page* of 4096 consecutive keys. A page that has seen
+``dense_min`` pixels gets a byte counter per key; later pixels of an image
+are counted with one sort of the image's keys (so the counters are visited
+in memory order) and one fancy-indexed increment: no merge of per-image
+tables. A counter passing 255 wraps and the wrap is kept aside as a
+(key, 256) row (only values repeated hundreds of times: saturated or
+quantized scores). Pixels of pages without counters (the sparse tails, the
+first pixels of each page) are kept as raw keys and sorted once at the end.
+Counts are exact; memory is 1 byte per key of the dense range (171 MB for
+186M standard-normal float32 inlier scores) plus 4 bytes per sparse pixel,
+and stops growing with the number of images once the dense pages exist. It
+answers how many pixels score below / at given values, which is all the
+exact metrics need of the inlier class.
 """
 from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ._tables import CHUNK, Table, merge_tables, run_length
+from ._tables import Table, merge_tables, run_length
 
 PAGE_BITS = 12
 PAGE = 1 << PAGE_BITS
