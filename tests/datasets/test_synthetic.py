@@ -5,8 +5,11 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from mmseg_be.datasets.synthetic import (CLASSES,
-                                         render_anomaly_scene, render_scene,
+import pytest
+
+from mmseg_be.datasets.synthetic import (CAR_PAINTS, CLASSES, FAMILY_WEIGHTS,
+                                         render_anomaly_scene,
+                                         render_novel_object, render_scene,
                                          write_anomaly_split,
                                          write_scene_split)
 from mmseg_be.datasets.synthetic_bank import write_synthetic_bank
@@ -103,3 +106,34 @@ def test_synthetic_bank_format_and_resume(tmp_path):
         rgb, mask, meta = bank.load(i)
         assert rgb.shape[:2] == mask.shape and mask.any()
         assert max(mask.shape) <= 32 and meta['area'] == int(mask.sum())
+
+
+def test_outlier_families_look_like_their_class():
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        rgb, mask = render_novel_object(rng, 32, family='vegetation')
+        r, g, b = rgb[mask].reshape(-1, 3).mean(0)
+        assert g > r + 20 and g > b + 20  # green, like the scene's trees
+        rgb, mask = render_novel_object(rng, 32, family='sky')
+        r, g, b = rgb[mask].reshape(-1, 3).mean(0)
+        assert b > r + 40  # blue, like the scene's sky
+    with pytest.raises(ValueError, match='appearance family'):
+        render_novel_object(rng, 32, family='unicorn')
+    assert abs(sum(w for _, w in FAMILY_WEIGHTS) - 1.0) < 1e-9
+    assert {n for n, _ in FAMILY_WEIGHTS} <= set(CLASSES)
+
+
+def test_scene_cars_use_car_paints():
+    rng = np.random.default_rng(2)
+    paints = np.array(CAR_PAINTS, np.float32)
+    for _ in range(4):
+        img, label = render_scene(rng, (64, 128))
+        car = img[label == CLASSES.index('car')].astype(np.float32)
+        if len(car) < 20:
+            continue
+        # The median car pixel is near a car paint (after lighting x0.7-1.2)
+        # or a dark wheel / window, never a saturated random colour.
+        med = np.median(car, 0)
+        ratio = med / np.maximum(paints, 1)
+        near = [(np.ptp(r) < 0.35) for r in ratio]
+        assert any(near) or med.max() < 70

@@ -24,6 +24,7 @@ def test_quick_demo_produces_every_stage(tmp_path):
     work = str(tmp_path / 'demo')
     out = run_demo(work)
     expected = ['data/.complete', 'inlier/iter_4.pth', 'prior.json',
+                'diagnostics.json',
                 'balanced_energy/iter_2.pth', 'energy/iter_2.pth',
                 'report.md', 'roc_pr_synthetic_anomaly_split.png']
     for rel in expected:
@@ -53,6 +54,14 @@ def test_quick_demo_produces_every_stage(tmp_path):
         report = f.read()
     assert 'roc_pr_synthetic_anomaly_split.png' in report
     assert report.count('![heat map]') == min(3, num_anomaly)
+    # The prior diagnostics and the single run set against the seed spread.
+    assert 'effective classes (1/sum p^2)' in report
+    assert 'test-anomaly pixels as the in-distribution model' in report
+    assert 'This run: balanced - vanilla energy AP =' in report
+    with open(osp.join(work, 'diagnostics.json')) as f:
+        diag = json.load(f)
+    assert math.isclose(sum(diag['sharpened']), 1.0, rel_tol=1e-9)
+    assert 1.0 <= diag['effective_classes_sharpened'] <= 8.0
 
     # A second run reuses every stage: no checkpoint is rewritten.
     ckpt = osp.join(work, 'balanced_energy', 'iter_2.pth')
