@@ -8,6 +8,9 @@ from mmseg_be.visualization.figures import write_figures
 from mmseg_be.visualization.report import load_curves_json
 
 METRICS = ('AUROC', 'AP', 'FPR95')
+#: The seed study's summary (tools/demo_study.py), kept with the docs.
+STUDY_JSON = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'docs', 'demo_study.json')
 
 
 def collect(eval_dirs: Mapping[str, str]) -> Dict[str, Dict[str, float]]:
@@ -74,10 +77,35 @@ def checks(rows: Mapping[str, Mapping[str, float]], balanced: str,
     ]
 
 
+def spread_note(rows: Mapping[str, Mapping[str, float]], balanced: str,
+                vanilla: str, study_json: str = STUDY_JSON) -> str:
+    """This run's AP difference set against the seed spread of the study
+    (``tools/demo_study.py``; its summary is kept in ``docs/``)."""
+    diff = rows[balanced]['AP'] - rows[vanilla]['AP']
+    head = (f'This run: balanced - vanilla energy AP = {diff:+.2f} points '
+            '(one data seed, one fine-tuning seed).')
+    if not osp.isfile(study_json):
+        return head + ' No seed study found to compare with.'
+    with open(study_json) as f:
+        d = json.load(f)['differences']['balanced_energy']
+    within = abs(diff - d['mean']) <= 2 * d['sd']
+    return (f'{head} The seed study (docs/demo.md: {d["n"]} pairs of data '
+            f'and fine-tuning seeds, its own image size and schedule) '
+            f'measured this difference at {d["mean"]:+.2f} +- {d["sd"]:.2f} '
+            f'points (mean +- sd; 95% interval [{d["low"]:+.2f}, '
+            f'{d["high"]:+.2f}]). '
+            + ('This run is within two sd of that mean: a single run\'s '
+               'ranking is within the seed spread and says nothing on its '
+               'own about which loss is better.' if within else
+               'This run lies more than two sd from that mean; even so, '
+               'one run cannot rank the losses: only the study can.'))
+
+
 def write_report(path: str, rows: Mapping[str, Mapping[str, float]],
                  figure: str, heatmaps: Sequence[str],
                  timings: Mapping[str, float], check_lines: Sequence[str],
-                 export_dir: str, settings: str) -> str:
+                 export_dir: str, settings: str,
+                 notes: Sequence[str] = ()) -> str:
     """Write the demo's ``report.md`` (paths relative to its folder)."""
     root = osp.dirname(osp.abspath(path))
     rel = [osp.relpath(p, root) for p in [figure, *heatmaps]]
@@ -86,6 +114,7 @@ def write_report(path: str, rows: Mapping[str, Mapping[str, float]],
         f'Settings: {settings}', '',
         '## Anomaly segmentation on the synthetic anomaly split', '',
         markdown_table(rows), '', *[f'- {c}' for c in check_lines], '',
+        *[line for n in notes for line in (n, '')],
         f'![ROC and PR curves]({rel[0]})', '',
         '## Anomaly maps of the balanced-energy model', '',
         *[f'![heat map]({p})' for p in rel[1:]], '',
