@@ -173,6 +173,30 @@ class KeyHistogram:
         if promote is not None and len(promote):
             self._add_pages(promote)
 
+    def add_page_counts(self, his: np.ndarray, block: np.ndarray) -> None:
+        """Add whole pages of counts: ``block[i, j]`` pixels at key
+        ``his[i] << PAGE_BITS | j`` (``his`` distinct; a device histogram
+        drains into this one this way)."""
+        totals = block.sum(axis=1, dtype=np.int64)
+        self.total += int(totals.sum())
+        known = self._page_of[his] >= 0
+        grow = ~known & (self._seen[his] + totals >= self.dense_min)
+        if grow.any():
+            self._add_pages(his[grow])
+        dense = known | grow
+        rows, cols = np.nonzero(block[dense])
+        if len(rows):
+            hi = his[dense][rows]
+            keys = ((hi << PAGE_BITS) | cols).astype(np.uint32)
+            idx = (self._page_of[hi].astype(np.intp) << PAGE_BITS) | cols
+            self._count(idx, keys, block[dense][rows, cols].astype(np.int64))
+        if not dense.all():
+            self._seen[his[~dense]] += totals[~dense]
+            rows, cols = np.nonzero(block[~dense])
+            keys = ((his[~dense][rows] << PAGE_BITS) | cols).astype(
+                np.uint32)
+            self._sparse.append(np.repeat(keys, block[~dense][rows, cols]))
+
     def merge(self, other: 'KeyHistogram') -> None:
         """Add another histogram's pixels."""
         self.total += other.total
@@ -307,3 +331,70 @@ def _prefix(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
     cum = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=cum[1:])
     return cum[idx]
+
+
+class TorchKeyHistogram:
+    """Inlier counts kept where the scores live (e.g. on the GPU).
+
+    Same keys and pages as :class:`KeyHistogram`, with int32 counters (16 KiB
+    a page) allocated for every page a pixel touches; an image costs a few
+    elementwise kernels, a ``unique`` over its page numbers and one
+    ``index_add_``. :meth:`drain_into` moves the counts to a host
+    :class:`KeyHistogram` (at ``compute()``, merge or pickling).
+    """
+
+    def __init__(self, device) -> None:
+        import torch
+        self.device = device
+        self._page_of = torch.full((N_PAGES,), -1, dtype=torch.int64,
+                                   device=device)
+        self._page_hi = torch.zeros(0, dtype=torch.int64, device=device)
+        self._pages = torch.zeros((0, PAGE), dtype=torch.int32,
+                                  device=device)
+        self._n = 0
+
+    @staticmethod
+    def keys(values):
+        """:func:`order_keys` in torch (int64 keys in ``[0, 2**32)``)."""
+        import torch
+        if values.is_floating_point():
+            bits = (values + 0.0).view(torch.int32).to(torch.int64)
+            bits &= 0xFFFFFFFF
+            return torch.where(bits >= 1 << 31, bits ^ 0xFFFFFFFF,
+                               bits | (1 << 31))
+        if values.dtype == torch.int32:
+            return values.to(torch.int64) + (1 << 31)
+        return values.to(torch.int64)
+
+    def add(self, values) -> None:
+        """Count the pixels of a 1-D float32/int32/uint32 tensor."""
+        import torch
+        if not values.numel():
+            return
+        keys = self.keys(values)
+        hi = keys >> PAGE_BITS
+        used = torch.unique(hi)
+        missing = used[self._page_of[used] < 0]
+        if missing.numel():
+            n_new = self._n + missing.numel()
+            if n_new > self._pages.shape[0]:
+                grown = torch.zeros((max(n_new, 2 * self._n, 256), PAGE),
+                                    dtype=torch.int32, device=self.device)
+                grown[:self._n] = self._pages[:self._n]
+                self._pages = grown
+            self._page_of[missing] = torch.arange(self._n, n_new,
+                                                  device=self.device)
+            self._page_hi = torch.cat((self._page_hi, missing))
+            self._n = n_new
+        idx = self._page_of[hi] * PAGE + (keys & (PAGE - 1))
+        self._pages.view(-1).index_add_(
+            0, idx, torch.ones(idx.numel(), dtype=torch.int32,
+                               device=self.device))
+
+    def drain_into(self, host: KeyHistogram, block: int = 4096) -> None:
+        """Add every count to ``host`` and free the device memory."""
+        for lo in range(0, self._n, block):
+            hi = min(self._n, lo + block)
+            host.add_page_counts(self._page_hi[lo:hi].cpu().numpy(),
+                                 self._pages[lo:hi].cpu().numpy())
+        self.__init__(self.device)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ._curves import compute_from_tables, empty_result
 from ._exact import compute_from_counts
-from ._keyhist import KEY_DTYPES, KeyHistogram
+from ._keyhist import KEY_DTYPES, KeyHistogram, TorchKeyHistogram
 from ._tables import (Table, merge_tables, table_from_scores, table_len,
                       tables_from_histogram)
 
@@ -84,15 +84,13 @@ def split_valid(scores: np.ndarray, labels: np.ndarray,
     return neg, pos
 
 
-def _tables_from_tensors(scores: Any, labels: Any,
-                         ignore_index: Optional[int]
-                         ) -> Tuple[Optional[Table], Optional[Table]]:
-    """:func:`split_valid` for torch tensors, reduced on their device.
+def _split_tensors(scores: Any, labels: Any, ignore_index: Optional[int]
+                   ) -> Tuple[Any, Any]:
+    """:func:`split_valid` for torch tensors, on their device.
 
     Returns:
-        ``(inlier, anomaly)`` run-length tables on the host (values ascending
-        in the numpy dtype of the scores, uint64 counts), None for a class
-        without pixels.
+        ``(inlier_scores, anomaly_scores)``, 1-D tensors on the scores'
+        device (bool scores as uint8, bfloat16 as float32).
     """
     import torch
     labels = torch.as_tensor(labels, device=scores.device)
@@ -115,7 +113,7 @@ def _tables_from_tensors(scores: Any, labels: Any,
         if bool(bad.any()):
             found = torch.unique(labels[bad]).cpu().numpy()
             raise ValueError(_bad_labels_message(found, ignore_index))
-    tables: List[Optional[Table]] = []
+    parts = []
     for name, mask in (('inlier', neg_mask), ('anomaly', pos_mask)):
         part = scores[mask]
         if scores.is_floating_point() and part.numel():
@@ -123,13 +121,20 @@ def _tables_from_tensors(scores: Any, labels: Any,
             if n_bad:
                 raise ValueError(f'{n_bad} {name} pixels have NaN or '
                                  'infinite scores')
-        if not part.numel():
-            tables.append(None)
-            continue
-        values, counts = torch.unique(part, sorted=True, return_counts=True)
-        tables.append((values.cpu().numpy(),
-                       counts.cpu().numpy().astype(np.uint64)))
-    return tables[0], tables[1]
+        parts.append(part)
+    return parts[0], parts[1]
+
+
+def _unique_table(part: Any) -> Table:
+    """Run-length table of a 1-D tensor, reduced on its device."""
+    import torch
+    values, counts = torch.unique(part, sorted=True, return_counts=True)
+    return values.cpu().numpy(), counts.cpu().numpy().astype(np.uint64)
+
+
+def _numpy_dtype(torch_dtype: Any) -> np.dtype:
+    import torch
+    return torch.empty(0, dtype=torch_dtype).numpy().dtype
 
 
 def _bad_labels_message(found: np.ndarray, ignore_index: int) -> str:
@@ -164,6 +169,7 @@ class PixelOODAccumulator:
         self.num_images = 0
         self._hist: Optional[List[np.ndarray]] = None  # [neg, pos]
         self._neg_keys: Optional[KeyHistogram] = None
+        self._dev_keys: Optional[TorchKeyHistogram] = None
         self._tables: List[Optional[Table]] = [None, None]
         self._pending: List[List[Table]] = [[], []]
 
@@ -200,6 +206,7 @@ class PixelOODAccumulator:
         if not np.can_cast(self.dtype, new, 'safe'):
             raise ValueError(f'cannot mix score dtypes {self.dtype} and '
                              f'{dtype} exactly; cast all scores to one dtype')
+        self._drain()
         if self._hist is not None:
             values = self._bin_values().astype(new)
             for c in range(2):
@@ -239,13 +246,14 @@ class PixelOODAccumulator:
                 raises a ValueError naming the values found. None leaves
                 out every label other than 0 and 1 (explicit opt-in).
         """
+        tensors = None
         if _is_tensor(scores):
-            neg, pos = _tables_from_tensors(scores, labels, ignore_index)
-            parts = [t for t in (neg, pos) if t is not None]
-            if not parts:
+            tensors = _split_tensors(scores, labels, ignore_index)
+            if not any(t.numel() for t in tensors):
                 self.num_images += 1
                 return
-            dtype = parts[0][0].dtype
+            dtype = _numpy_dtype(tensors[0].dtype)
+            neg = pos = None
         else:
             if _is_tensor(labels):
                 labels = labels.cpu().numpy()
@@ -259,10 +267,37 @@ class PixelOODAccumulator:
                                                        'safe'):
             self._promote(dtype)
         self.num_images += 1
+        if tensors is not None:
+            neg_t, pos_t = tensors
+            if neg_t.numel() and self._neg_keys is not None \
+                    and dtype == self.dtype:
+                # inliers counted where they are; only anomaly tables move
+                self._device_keys(neg_t.device).add(neg_t)
+            elif neg_t.numel():
+                neg = _unique_table(neg_t)
+            if pos_t.numel():
+                pos = _unique_table(pos_t)
         for c, table in enumerate((neg, pos)):
             if table is not None:
                 self._add(c, (table[0].astype(self.dtype, copy=False),
                               table[1]))
+
+    def _device_keys(self, device: Any) -> TorchKeyHistogram:
+        if self._dev_keys is not None and self._dev_keys.device != device:
+            self._drain()
+        if self._dev_keys is None:
+            self._dev_keys = TorchKeyHistogram(device)
+        return self._dev_keys
+
+    def _drain(self) -> None:
+        """Move the inlier counts held on a torch device to the host."""
+        if self._dev_keys is not None:
+            self._dev_keys.drain_into(self._neg_keys)
+            self._dev_keys = None
+
+    def __getstate__(self) -> dict:
+        self._drain()
+        return self.__dict__.copy()
 
     def _add(self, c: int, table: Table) -> None:
         """Count one table of class ``c`` (counts None: one per entry)."""
@@ -304,6 +339,8 @@ class PixelOODAccumulator:
             raise TypeError(f'cannot merge {type(other).__name__}')
         if other.dtype is None:
             return self
+        self._drain()
+        other._drain()
         if self.dtype is None:
             self._init_dtype(other.dtype)
         self._promote(other.dtype)
@@ -333,6 +370,7 @@ class PixelOODAccumulator:
 
     def final_tables(self) -> List[Optional[Table]]:
         """The merged ``[inlier, anomaly]`` tables (None for no pixels)."""
+        self._drain()
         if self._hist is not None:
             values = self._bin_values()
             return [tables_from_histogram(h, values) if h.any() else None
@@ -375,6 +413,7 @@ class PixelOODAccumulator:
             anomaly or no inlier pixels.
         """
         tprs = sorted(set(float(t) for t in tprs) | {0.95})
+        self._drain()
         if sklearn_float_order or self._neg_keys is None:
             neg, pos = self.final_tables()
         else:

@@ -79,3 +79,39 @@ def test_tensor_path_checks_labels_and_scores():
                torch.tensor([0, 1, 255]))
     r = acc.compute()
     assert (r['num_neg'], r['num_pos'], r['AUROC']) == (1, 1, 1.0)
+
+
+def test_inliers_counted_on_the_tensor_device_drain_exactly():
+    # quantized scores repeated > 255 times (byte counters wrap on the
+    # host), dense pages and sparse tails; tensors and arrays interleaved,
+    # the state pickled mid-way (which moves the device counts to the host)
+    import pickle
+    rng = np.random.default_rng(12)
+    data = []
+    for _ in range(6):
+        s = np.round(rng.standard_normal((200, 300)) * 50) / 50
+        s[:, :20] = rng.standard_normal((200, 20)) * 1e-3
+        s = s.astype(np.float32)
+        lab = (rng.random((200, 300)) < 0.05 + 0.1 * (s > 1)).astype(
+            np.uint8)
+        data.append((s, lab))
+    mixed, by_numpy = PixelOODAccumulator(), PixelOODAccumulator()
+    for i, (s, lab) in enumerate(data):
+        by_numpy.update(s, lab)
+        if i % 3 == 2:
+            mixed.update(s, lab)
+        else:
+            mixed.update(torch.from_numpy(s), torch.from_numpy(lab))
+            assert mixed._dev_keys is not None   # counted on the device
+        if i == 3:
+            mixed = pickle.loads(pickle.dumps(mixed))
+    a, b = by_numpy.compute(pebal_compat=True), mixed.compute(
+        pebal_compat=True)
+    for key in ('AUROC', 'AP', 'FPR95', 'FPR95_pebal', 'best_f1',
+                'num_pos', 'num_neg'):
+        assert b[key] == a[key], key
+    assert len(mixed._neg_keys._wraps) and len(mixed._neg_keys._page_hi)
+    s = np.concatenate([s.ravel() for s, _ in data])
+    y = np.concatenate([lab.ravel() for _, lab in data])
+    assert a['AUROC'] == pytest.approx(roc_auc_score(y, s), rel=1e-12)
+    assert a['AP'] == pytest.approx(average_precision_score(y, s), rel=1e-12)
