@@ -239,7 +239,9 @@ class PixelOODAccumulator:
 
         Args:
             scores: Anomaly scores, any shape, higher = more anomalous: a
-                numpy array or a torch tensor on any device (reduced there).
+                numpy array or a torch tensor on any device (reduced there;
+                meant for CUDA tensors: on the CPU numpy arrays take the
+                faster, smaller byte-counter path).
             labels: Same shape (array or tensor): 0 inlier, 1 anomaly,
                 ``ignore_index`` left out.
             ignore_index: Label of pixels to leave out; any other label
