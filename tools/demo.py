@@ -225,7 +225,7 @@ class Demo:
                             finetune)
         heat_dir = osp.join(self.work, 'heatmaps')
         export_dir = osp.join(self.work, 'submission')
-        results_dir = osp.join(self.work, 'eval', 'balanced_energy_results')
+        results_dir = osp.join(self.work, 'results', 'balanced_energy')
         evals = {
             'in-distribution / max logit':
             self.evaluate('inlier_max_logit', INLIER_CFG, inlier,
