@@ -15,14 +15,13 @@ import cv2
 import h5py
 import numpy as np
 import pytest
-import torch
 
 import mmseg_be  # noqa: F401
 import mmseg_be.export  # noqa: F401
 import mmseg_be.visualization  # noqa: F401
 from mmseg_be.export.cli import main as export_main
 from mmseg_be.visualization.cli import main as visualize_main
-from tests.helpers import REPO, tiny_cfg, write_toy_seg_dataset
+from tests.helpers import REPO, write_toy_ood_checkpoint
 
 H, W = 64, 96
 
@@ -30,32 +29,7 @@ H, W = 64, 96
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
     """Toy data (val labels 0 inlier / 1 anomaly / 255), config, checkpoint."""
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-    root = str(tmp_path_factory.mktemp('toy'))
-    write_toy_seg_dataset(root, num_images=4, ood_value=254)
-    for path in glob.glob(osp.join(root, 'ann_dir', 'val', '*.png')):
-        label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        ood = np.where(label == 255, 255, (label == 254).astype(np.uint8))
-        cv2.imwrite(path, ood.astype(np.uint8))
-    cfg = tiny_cfg(root, osp.join(root, 'work'))
-    cfg.test_dataloader.dataset.metainfo = dict(
-        classes=('inlier', 'anomaly'), palette=[[0, 160, 0], [255, 0, 0]])
-    cfg.test_evaluator = dict(type='PixelOODMetric', score='energy')
-    config = osp.join(root, 'toy_config.py')
-    cfg.dump(config)
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    checkpoint = osp.join(root, 'toy.pth')
-    torch.save({'state_dict': model.state_dict(),
-                'meta': {'dataset_meta': dict(
-                    classes=tuple(f'class{i}' for i in range(4)),
-                    palette=[[60 * i, 100, 200] for i in range(4)])}},
-               checkpoint)
-    images = osp.join(root, 'img_dir', 'val')
-    return dict(root=root, config=config, checkpoint=checkpoint,
-                images=images)
+    return write_toy_ood_checkpoint(str(tmp_path_factory.mktemp('toy')))
 
 
 def with_broken_image(toy, tmp_path) -> str:
@@ -83,8 +57,9 @@ def test_visualize_folder_with_a_broken_image(toy, tmp_path, capsys):
     assert [osp.basename(p) for p in pngs] == [f'{i:04d}.png'
                                                for i in range(4)]
     for path in pngs:
-        # input | heat map | 64-pixel colour bar, 2-pixel gaps.
-        assert cv2.imread(path).shape == (H, 2 * W + 64 + 4, 3)
+        # input | heat map | 64-pixel colour bar, 2-pixel gaps, under a
+        # title band of 18 rows (10% of the height, at least 18).
+        assert cv2.imread(path).shape == (H + 18, 2 * W + 64 + 4, 3)
     # The saved scores are the model's scores at the image resolution.
     model = load_model(toy['config'], toy['checkpoint'], 'cpu')
     logits = inference_model(model, osp.join(toy['images'], '0001.png'))
@@ -132,7 +107,7 @@ def test_test_tool_heat_maps_submission_and_figures(toy, tmp_path):
     show, out, figures = (str(tmp_path / n) for n in ('show', 'sub', 'fig'))
     cmd = [sys.executable, 'tools/test.py', toy['config'], toy['checkpoint'],
            '--work-dir', str(tmp_path / 'work'), '--show-dir', show,
-           '--out', out, '--method', 'toy', '--dataset-name',
+           '--submission', out, '--method', 'toy', '--dataset-name',
            'AnomalyTrack-all', '--figures', figures]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
                           env=dict(os.environ, OMP_NUM_THREADS='1'),
@@ -140,7 +115,8 @@ def test_test_tool_heat_maps_submission_and_figures(toy, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     painted = glob.glob(osp.join(show, '**', '*.png'), recursive=True)
     assert len(painted) == 4
-    assert all(cv2.imread(p).shape == (H, 2 * W + 64 + 4, 3)
+    # input | heat map | ground truth (the test labels) | colour bar
+    assert all(cv2.imread(p).shape == (H + 18, 3 * W + 64 + 6, 3)
                for p in painted)
     assert len(glob.glob(osp.join(out, 'anomaly_p', 'toy',
                                   'AnomalyTrack-all', '*.hdf5'))) == 4
