@@ -15,6 +15,9 @@ called as functions: no start-up per run). The study's scenes are 64x128
 (the default demo's are 128x256) so that 3 data seeds x 2 fine-tuning seeds
 x 3 methods fit in about an hour on 2 heavily shared CPU cores.
 
+Several workers may share one work dir (``--order reverse`` for a second
+one): each run is claimed first, so none is done twice.
+
 Each finished run is appended to results.jsonl at once (a partial study is
 usable; re-running skips what is there); summary.md and study.png are
 rewritten after every run: mean +- sd per method and the paired difference
@@ -92,10 +95,13 @@ def parse_args(argv=None):
                         default=[0, 1, 2])
     parser.add_argument('--ft-seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--inlier-iters', type=int, default=250)
-    parser.add_argument('--finetune-iters', type=int, default=80)
-    parser.add_argument('--val-interval', type=int, default=40,
+    parser.add_argument('--finetune-iters', type=int, default=300)
+    parser.add_argument('--val-interval', type=int, default=100,
                         help='fine-tuning iterations between evaluations '
                         '(the convergence curve)')
+    parser.add_argument('--order', choices=['forward', 'reverse'],
+                        default='forward', help='a second worker on the '
+                        'same work dir takes the runs from the other end')
     parser.add_argument('--tiny', action='store_true',
                         help='the demo\'s --quick sizes and 2 fine-tuning '
                         'iterations (tests); numbers meaningless')
@@ -123,9 +129,36 @@ class Study:
         return demo
 
     def have(self, data_seed: int, ft_seed, method: str) -> bool:
+        """Whether the run is recorded (fine-tunes: with this many
+        iterations; records of another length are not mixed in)."""
+        iters = self.sizes['inlier_iters'] if ft_seed is None else self.iters
         return any(r['data_seed'] == data_seed and r['ft_seed'] == ft_seed
-                   and r['method'] == method
+                   and r['method'] == method and r['iters'] == iters
                    for r in study.read_records(self.results))
+
+    def claim(self, key: str) -> bool:
+        """Take ``key`` for this process (several workers may share a work
+        dir): False when a live process holds it. A holder that died leaves
+        its claim to be taken again."""
+        folder = osp.join(self.work, 'claims')
+        os.makedirs(folder, exist_ok=True)
+        path = osp.join(folder, key)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    with open(path) as f:
+                        pid = int(f.read() or 0)
+                    os.kill(pid, 0)
+                    return pid == os.getpid()
+                except (ValueError, ProcessLookupError):
+                    os.remove(path)  # its holder died
+                    continue
+            with os.fdopen(fd, 'w') as f:
+                f.write(str(os.getpid()))
+            return True
+        return False
 
     def record(self, **kwargs) -> None:
         study.append_record(self.results, kwargs)
@@ -152,7 +185,8 @@ class Study:
 
     def finetune(self, demo: Demo, data_seed: int, ft_seed: int, method: str,
                  inlier: str, prior: str) -> None:
-        if self.have(data_seed, ft_seed, method):
+        if self.have(data_seed, ft_seed, method) or not self.claim(
+                f'{data_seed}_{ft_seed}_{method}_{self.iters}'):
             return
         config = ENERGY_CFG if method == 'energy' else BALANCED_CFG
         extra = demo.data_options(True) + [f'load_from={inlier}']
@@ -173,7 +207,11 @@ class Study:
                     seconds=time.time() - start)
 
     def inlier_and_prior(self, demo: Demo, d: int) -> tuple:
-        """Data, in-distribution model, prior and diagnostics of seed d."""
+        """Data, in-distribution model, prior and diagnostics of seed d
+        (another worker holding them: wait for its diagnostics)."""
+        done = osp.join(demo.work, 'diagnostics.json')
+        while not osp.isfile(done) and not self.claim(f'setup_{d}'):
+            time.sleep(10)
         demo.stage_data()
         ckpt = demo.train('inlier', INLIER_CFG, self.sizes['inlier_iters'],
                           demo.data_options(False) +
@@ -192,12 +230,14 @@ class Study:
     def run(self) -> None:
         t0 = time.time()
         # Fine-tuning seeds outer: a partial study covers every data seed.
-        for s in self.args.ft_seeds:
-            for d in self.args.data_seeds:
-                demo = self.demo(d)
-                ckpt, prior = self.inlier_and_prior(demo, d)
-                for m in METHODS[1:]:
-                    self.finetune(demo, d, s, m, ckpt, prior)
+        plan = [(s, d, m) for s in self.args.ft_seeds
+                for d in self.args.data_seeds for m in METHODS[1:]]
+        if self.args.order == 'reverse':
+            plan = plan[::-1]
+        for s, d, m in plan:
+            demo = self.demo(d)
+            ckpt, prior = self.inlier_and_prior(demo, d)
+            self.finetune(demo, d, s, m, ckpt, prior)
         self.write_summary()
         print(f'[study] done in {time.time() - t0:.0f} s; '
               f'{osp.join(self.work, "summary.md")}')
