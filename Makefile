@@ -20,8 +20,12 @@ $(STAMP): requirements/cpu.txt requirements/tests.txt setup.py
 demo: $(STAMP)
 	$(PY) tools/demo.py $(DEMO_ARGS)
 
+# Two pytest workers (pytest-xdist): most tests wait on one single-threaded
+# subprocess, so two share a 2-core machine well.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
