@@ -129,3 +129,35 @@ def test_components_with_best_f1_threshold_and_curve_file(tmp_path):
     assert saved['metrics']['AP'] == 100.0
     assert saved['roc']['tpr'][-1] == 1.0
     assert metric.last_curves['pr'] is not None
+
+
+def test_keep_results_and_format_only_write_the_evaluated_maps(tmp_path):
+    samples = make_samples(2)
+    for s in samples:
+        s.pred_sem_seg = PixelData(data=s.seg_logits.data.argmax(0)[None])
+    kept = build(output_dir=str(tmp_path / 'kept'), keep_results=True,
+                 anomaly_score=dict(name='max_logit'))
+    kept.process({}, [s.to_dict() for s in samples])
+    assert 'AP' in kept.evaluate(2)
+    for s in samples:
+        stem = s.img_path[:-len('.png')]
+        saved = np.load(tmp_path / 'kept' / f'{stem}_anomaly.npy')
+        np.testing.assert_array_equal(
+            saved, -s.seg_logits.data.max(0).values.numpy())
+        assert (tmp_path / 'kept' / f'{stem}.png').exists()
+    # format_only: test images without labels, maps written, no metrics
+    only = build(output_dir=str(tmp_path / 'only'), format_only=True)
+    unlabelled = []
+    for s in samples:
+        d = s.to_dict()
+        d.pop('gt_sem_seg')
+        unlabelled.append(d)
+    only.process({}, unlabelled)
+    assert only.evaluate(2) == {}
+    assert len(list((tmp_path / 'only').glob('*_anomaly.npy'))) == 2
+    e = -torch.logsumexp(samples[0].seg_logits.data.double(), dim=0)
+    np.testing.assert_allclose(
+        np.load(tmp_path / 'only' / 'img_0_anomaly.npy'), e.numpy(),
+        rtol=1e-6)
+    with pytest.raises(ValueError, match='output_dir'):
+        build(keep_results=True)
