@@ -79,6 +79,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--draw-seg', action='store_true',
                         help='add the predicted segmentation to the heat maps')
     parser.add_argument(
+        '--threshold', metavar='T|tpr95:PATH|best_f1:PATH',
+        help='heat maps: draw the final prediction (the segmentation with '
+        'the anomaly class where the score >= T, or the threshold at 95%% '
+        "TPR / best F1 of an earlier run's pixel_ood_curves.json)")
+    parser.add_argument('--upscale', type=int, default=None,
+                        help='heat maps: enlarge the panels by this factor')
+    parser.add_argument(
         '--figures',
         help='write ROC/PR figures per benchmark and metrics_summary.'
         '{md,csv,json} into this directory')
@@ -108,6 +115,10 @@ def _enable_visualization(cfg, args: argparse.Namespace) -> None:
     if vis.get('type') in (None, 'SegLocalVisualizer', 'AnomalyVisualizer'):
         vis['type'] = 'AnomalyVisualizer'
         vis['draw_seg'] = args.draw_seg
+        if args.threshold is not None:
+            vis['anomaly_threshold'] = args.threshold
+        if args.upscale is not None:
+            vis['upscale'] = args.upscale
         if args.heat_range:
             vis['vmin'], vis['vmax'] = args.heat_range
     vis.setdefault('vis_backends', [dict(type='LocalVisBackend')])

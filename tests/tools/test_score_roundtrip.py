@@ -130,8 +130,17 @@ def test_score_flags_override_metric_and_submission(toy, logits, tmp_path):
          '--work-dir', str(tmp_path / 'work'), '--out', out,
          '--submission', sub, '--method', 'toy',
          '--dataset-name', 'AnomalyTrack-all', '--score', 'max_logit',
-         '--score-options', 'smooth_kernel=None'])
+         '--score-options', 'smooth_kernel=None',
+         '--show-dir', str(tmp_path / 'show'), '--upscale', '2',
+         '--threshold', '0.0'])
     maps = kept_maps(out)
+    # heat maps at twice the size, with a final-prediction panel
+    shown = glob.glob(str(tmp_path / 'show' / '**' / '*.png'),
+                      recursive=True)
+    assert len(shown) == len(logits)
+    height, width = cv2.imread(shown[0]).shape[:2]
+    h, w = next(iter(logits.values())).shape[1:]
+    assert height >= 2 * h and width >= 4 * 2 * w
     for stem, logit in logits.items():
         np.testing.assert_allclose(maps[stem], -logit.max(0).values.numpy(),
                                    atol=1e-6)
