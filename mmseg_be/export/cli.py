@@ -37,9 +37,9 @@ EXIT_CODES = f'''exit status:
      on device): frames already written are complete, no partial or
      temporary file is left; fix the cause and run the same command
      again to resume
-  {EXIT_NON_FINITE}  a frame's anomaly scores are NaN or infinite (the frame and
-     the count are named): the export stops there rather than write
-     them; frames before it are complete
+  {EXIT_NON_FINITE}  a frame's anomaly scores are NaN or infinite (the frame
+     and the count are named): the export stops there rather than
+     write them; frames before it are complete
 '''
 
 

@@ -25,8 +25,8 @@ def kit_frame_rows(s, y, q=384):
     edges = {float(vmin - eps), float(vmax + eps)}
     for part in (pos, neg):
         if part.size:
-            edges |= set(np.quantile(part, np.linspace(0, 1, min(q, part.size)))
-                         .tolist())
+            levels = np.linspace(0, 1, min(q, part.size))
+            edges |= set(np.quantile(part, levels).tolist())
     edges = sorted(edges)
     rows = []
     for i in range(len(edges) - 1):
