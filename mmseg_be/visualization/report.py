@@ -1,9 +1,10 @@
 """Figures and summaries of a finished test run (``tools/test.py --figures``).
 
-Works with mmengine's ``TestLoop`` (one benchmark, named after the test
-dataset's class) and with :class:`~mmseg_be.engine.MultiDatasetTestLoop`
-(one benchmark per entry, metrics prefixed ``name/``). The curves come from
-the ``PixelOODMetric`` of each benchmark's evaluator.
+Works with mmengine's ``TestLoop`` (one benchmark, named by
+:func:`single_benchmark_name`) and with
+:class:`~mmseg_be.engine.MultiDatasetTestLoop` (one benchmark per entry,
+metrics prefixed ``name/``). The curves come from the ``PixelOODMetric`` of
+each benchmark's evaluator.
 """
 import json
 import logging
@@ -24,9 +25,28 @@ def _benchmarks(runner) -> List[Tuple[str, Any]]:
     loop = runner.test_loop
     if hasattr(loop, 'benchmarks'):
         return [(b['name'], b['evaluator']) for b in loop.benchmarks]
-    dataset = getattr(loop.dataloader, 'dataset', None)
-    name = type(dataset).__name__ if dataset is not None else 'test'
-    return [(name, loop.evaluator)]
+    return [(single_benchmark_name(runner), loop.evaluator)]
+
+
+def single_benchmark_name(runner) -> str:
+    """The title of a one-benchmark run's figure and summary rows.
+
+    The test dataset's class name when it is one of the project's benchmark
+    datasets (a subclass of ``OODBenchmarkDataset``, e.g.
+    ``FishyscapesLostAndFoundDataset``); otherwise the config file's name
+    (``toy_ood`` for ``toy_ood.py``), since a generic class such as
+    ``BaseSegDataset`` names no benchmark; ``'test'`` without either.
+    """
+    from mmseg_be.datasets import OODBenchmarkDataset
+    dataset = getattr(getattr(runner.test_loop, 'dataloader', None),
+                      'dataset', None)
+    if isinstance(dataset, OODBenchmarkDataset) and (
+            type(dataset) is not OODBenchmarkDataset):
+        return type(dataset).__name__
+    filename = getattr(getattr(runner, 'cfg', None), 'filename', None)
+    if filename:
+        return osp.splitext(osp.basename(filename))[0]
+    return 'test'
 
 
 def _curve_source(evaluator) -> Optional[Mapping[str, Any]]:

@@ -1,6 +1,7 @@
 """ROC/PR figures and Markdown/CSV/JSON summaries."""
 import csv
 import json
+import os
 
 import cv2
 import numpy as np
@@ -78,3 +79,40 @@ def test_summary_formats_agree(tmp_path):
                      '| 3.50 | - |')
     assert to_markdown(results, digits=1).splitlines()[3].endswith(
         '| 30.1 | 12.5 |')
+
+
+def fake_runner(dataset, config_file):
+    """What write_test_report reads of a runner after a one-benchmark test."""
+    from types import SimpleNamespace
+    result = accumulator_result(0)[0]
+    metric = SimpleNamespace(last_curves=dict(roc=result['roc_curve'],
+                                              pr=result['pr_curve']))
+    loop = SimpleNamespace(dataloader=SimpleNamespace(dataset=dataset),
+                           evaluator=SimpleNamespace(metrics=[metric]))
+    return SimpleNamespace(test_loop=loop,
+                           cfg=SimpleNamespace(filename=config_file))
+
+
+def test_one_benchmark_run_is_named_by_benchmark_or_config(tmp_path):
+    from mmseg.datasets import BaseSegDataset
+
+    from mmseg_be.datasets import FishyscapesLostAndFoundDataset
+    from mmseg_be.visualization.report import (single_benchmark_name,
+                                               write_test_report)
+
+    # A generic dataset class names no benchmark: the config's name does.
+    generic = object.__new__(BaseSegDataset)
+    runner = fake_runner(generic, '/work/vis_demo/toy_ood.py')
+    assert single_benchmark_name(runner) == 'toy_ood'
+    written = write_test_report(runner, dict(AUROC=81.5, AP=40.0),
+                                str(tmp_path), 'toy_energy')
+    names = sorted(os.path.basename(p) for p in written)
+    assert 'roc_pr_toy_ood.png' in names
+    assert not any('BaseSegDataset' in n for n in names)
+    summary = json.load(open(tmp_path / 'metrics_summary.json'))
+    assert summary == {'toy_ood': {'toy_energy': dict(AUROC=81.5, AP=40.0)}}
+    # A benchmark dataset of the project keeps its class name.
+    laf = object.__new__(FishyscapesLostAndFoundDataset)
+    assert single_benchmark_name(fake_runner(laf, '/c/x.py')) == (
+        'FishyscapesLostAndFoundDataset')
+    assert single_benchmark_name(fake_runner(None, None)) == 'test'
