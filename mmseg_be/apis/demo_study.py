@@ -148,10 +148,11 @@ def study_figure(records: Sequence[Mapping], methods: Sequence[str],
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     ax = axes[0]
     shown = [m for m in methods if any(r['method'] == m for r in records)]
+    color = {m: f'C{i}' for i, m in enumerate(methods)}  # one per method
     for i, m in enumerate(shown):
         ap = [r['final']['AP'] for r in records if r['method'] == m]
         ax.scatter(np.full(len(ap), i) + np.linspace(-0.12, 0.12, len(ap)),
-                   ap, s=18, alpha=0.7)
+                   ap, s=18, alpha=0.7, color=color[m])
         ms = mean_sd(ap)
         ax.errorbar(i + 0.25, ms['mean'], yerr=0 if math.isnan(ms['sd'])
                     else ms['sd'], fmt='o', color='k', capsize=4)
@@ -167,7 +168,7 @@ def study_figure(records: Sequence[Mapping], methods: Sequence[str],
             continue
         d = np.asarray(p['a']) - np.asarray(p['b'])
         ax.scatter(np.full(d.size, i) + np.linspace(-0.1, 0.1, d.size), d,
-                   s=18)
+                   s=18, color=color[m])
         s = paired_difference(p['a'], p['b'])
         if d.size > 1:
             ax.errorbar(i + 0.22, s['mean'],
@@ -187,8 +188,10 @@ def study_figure(records: Sequence[Mapping], methods: Sequence[str],
             mean = np.array([curve[s]['mean'] for s in steps])
             sd = np.array([0 if math.isnan(curve[s]['sd']) else curve[s]['sd']
                            for s in steps])
-            ax.plot(steps, mean, marker='o', label=labels.get(m, m))
-            ax.fill_between(steps, mean - sd, mean + sd, alpha=0.15)
+            ax.plot(steps, mean, marker='o', label=labels.get(m, m),
+                    color=color[m])
+            ax.fill_between(steps, mean - sd, mean + sd, alpha=0.15,
+                            color=color[m])
     ax.set_xlabel('fine-tuning iteration')
     ax.set_ylabel('AP (%)')
     ax.set_title('AP during fine-tuning (mean +- sd)')
