@@ -171,7 +171,7 @@ class Study:
                 return json.load(f)
         from mmseg.apis import init_model
 
-        import mmseg_be  # noqa: F401
+        import mmseg_be  # noqa: F401  (registers the models for init_model)
         with open(prior) as f:
             values = json.load(f)['prior']
         out = study.prior_diagnostics(values, GAMMA, M_IN, M_OUT)
@@ -261,7 +261,8 @@ class Study:
             path = osp.join(self.work, f'data_seed_{d}', 'diagnostics.json')
             if osp.isfile(path):
                 with open(path) as f:
-                    lines.append(f'- data seed {d}: ' + study.describe(json.load(f)))
+                    lines.append(f'- data seed {d}: ' +
+                                 study.describe(json.load(f)))
         seconds = sum(r['seconds'] for r in records)
         lines += ['', f'Runs: {len(records)}; training time recorded '
                   f'{seconds / 60:.1f} min.', '', '![study](study.png)', '']

@@ -298,8 +298,9 @@ def describe(diag: Mapping) -> str:
             f'{diag["alpha"]:.2f} (largest margin shift '
             f'{diag["max_shift"]:.2f} of the gap {diag["gap"]:.0f})')
     if 'test_anomaly' in diag:
+        fractions = dist(diag['test_anomaly']['fractions'])
         text += ('; test-anomaly pixels as the in-distribution model '
-                 f'classifies them {{{dist(diag["test_anomaly"]["fractions"])}}}')
+                 f'classifies them {{{fractions}}}')
     return text
 
 

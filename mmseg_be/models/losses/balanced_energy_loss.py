@@ -193,7 +193,8 @@ class BalancedEnergyLoss(nn.Module):
                                        dtype=torch.float32)
         loss = balanced_energy_loss(
             cls_score, label, prior, gamma1=self.gamma1, gamma2=self.gamma2,
-            alpha=self.effective_alpha(prior), m_in=self.m_in, m_out=self.m_out,
+            alpha=self.effective_alpha(prior), m_in=self.m_in,
+            m_out=self.m_out,
             temperature=self.temperature, ood_index=self.ood_index,
             ignore_index=ignore, lambda_sparse=self.lambda_sparse,
             lambda_smooth=self.lambda_smooth, variant=self.variant,
