@@ -3,14 +3,20 @@
 Stages (each skipped when its output exists; --force redoes them):
   1. generate street scenes, a synthetic outlier bank and an anomaly split;
   2. train the in-distribution DeepLabV3+ on the scenes;
-  3. estimate the outlier class prior with that model (tools/estimate_prior.py);
-  4. fine-tune with pasted outliers + the balanced energy loss;
+  3. estimate the outlier class prior with that model (tools/estimate_prior.py)
+     and print its diagnostics: the prior sharpened with gamma 3, the
+     effective number of classes (1/sum p^2) of both, the scaled alpha, and
+     the class the in-distribution model gives each test-anomaly pixel;
+  4. fine-tune with pasted outliers + the balanced energy loss
+     (alpha='scaled', see docs/method.md);
   5. fine-tune the same way with vanilla energy regularization (baseline);
   6. evaluate the in-distribution model (max logit, energy) and both
      fine-tuned models (energy) on the anomaly split; ROC/PR figures and a
      SegmentMeIfYouCan-format export of the balanced model, then its heat
      maps with the final prediction at the evaluation's 95%-TPR threshold;
-  7. print a results table and write report.md in the work dir.
+  7. print a results table and write report.md in the work dir, with this
+     run's balanced - vanilla AP set against the seed spread measured by
+     tools/demo_study.py (docs/demo_study.json).
 """
 import argparse
 import os
