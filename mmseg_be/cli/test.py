@@ -150,14 +150,9 @@ def _add_export_hook(cfg, args: argparse.Namespace) -> None:
 def _keep_results(cfg, out_dir: str) -> None:
     """What MMSeg's ``--out`` does: the evaluator keeps its results there.
 
-    A multi-benchmark loop gives each benchmark a sub-folder of its name.
+    (A ``MultiDatasetTestLoop`` gives each benchmark a sub-folder of its
+    name, from the same setting.)
     """
-    if cfg.get('test_cfg', {}).get('type') == 'MultiDatasetTestLoop':
-        for bench in cfg.test_cfg.benchmarks:
-            bench['evaluator'] = dict(
-                bench['evaluator'], keep_results=True,
-                output_dir=osp.join(out_dir, bench['name']))
-        return
     evaluators = cfg.test_evaluator
     for evaluator in (evaluators if isinstance(evaluators, list) else
                       [evaluators]):
