@@ -4,7 +4,8 @@ import json
 import pytest
 import torch
 
-from mmseg_be.models.losses import (BalancedEnergyLoss, load_prior_file,
+from mmseg_be.models.losses import (NAMED_PRIORS, BalancedEnergyLoss,
+                                    load_prior_file,
                                     released_cityscapes_prior, resolve_prior)
 
 
@@ -87,3 +88,36 @@ def test_prior_file_not_summing_to_one_warns_with_file_and_sum(tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter('error')
             load_prior_file(path)
+
+
+# Typed from the method spec (the released code's hard-coded list), not
+# copied from the package.
+SPEC_RELEASED_PRIOR = [
+    0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
+    0.0980, 0.0022, 0.1531, 0.0292, 0.0871, 0.1199, 0.0160, 0.0071, 0.0170,
+    0.0094]
+
+
+def test_released_prior_by_name_is_the_spec_list():
+    assert list(NAMED_PRIORS['cityscapes-coco-released']) == \
+        SPEC_RELEASED_PRIOR
+    resolved = resolve_prior('cityscapes-coco-released')
+    assert resolved.source == 'cityscapes-coco-released'
+    assert resolved.class_names is None
+    assert resolved.values == resolve_prior(SPEC_RELEASED_PRIOR).values
+    by_name = BalancedEnergyLoss(prior='cityscapes-coco-released')
+    by_list = BalancedEnergyLoss(prior=SPEC_RELEASED_PRIOR)
+    assert torch.equal(by_name.prior, by_list.prior)
+    logits = torch.randn(1, 19, 4, 4) * 3
+    label = torch.tensor([[0, 5, 11, 254]] * 4).unsqueeze(0)
+    assert by_name(logits, label).item() == by_list(logits, label).item()
+
+
+def test_unknown_prior_name_lists_the_known_names(tmp_path):
+    with pytest.raises(FileNotFoundError,
+                       match='cityscapes-coco-released') as err:
+        BalancedEnergyLoss(prior='cityscapes-coco')
+    assert "'cityscapes-coco'" in str(err.value)
+    # A string that is not a name is still a file path.
+    path = write_prior(tmp_path / 'p.json', [0.5, 0.5])
+    assert resolve_prior(path).source == path

@@ -10,11 +10,11 @@ from .balanced_energy_loss import BalancedEnergyLoss
 from .energy_loss import EnergyLoss
 from .ood_cross_entropy import OODCrossEntropyLoss
 from .pal_loss import PALLoss
-from .prior import (ClassPrior, load_prior_file, released_cityscapes_prior,
-                    resolve_prior)
+from .prior import (NAMED_PRIORS, ClassPrior, load_prior_file,
+                    released_cityscapes_prior, resolve_prior)
 
 __all__ = [
     'energy', 'BalancedEnergyLoss', 'EnergyLoss', 'OODCrossEntropyLoss',
-    'PALLoss', 'ClassPrior', 'load_prior_file', 'released_cityscapes_prior',
-    'resolve_prior'
+    'PALLoss', 'NAMED_PRIORS', 'ClassPrior', 'load_prior_file',
+    'released_cityscapes_prior', 'resolve_prior'
 ]

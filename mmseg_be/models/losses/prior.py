@@ -1,5 +1,5 @@
 """The class prior of the auxiliary outliers: validation, JSON reader, and
-the released Cityscapes values.
+the named priors (the released Cityscapes values).
 
 The prior file is written by the prior-estimation tool
 (``tools/estimate_prior.py``) and has the keys::
@@ -7,6 +7,10 @@ The prior file is written by the prior-estimation tool
     {"prior": [C floats summing to 1], "counts": [C numbers],
      "class_names": [C str] or null, "num_samples": int, "num_pixels": int,
      "mode": "argmax" | "soft", "config": str, "checkpoint": str}
+
+A loss's ``prior`` may also name a prior shipped with the package (see
+:data:`NAMED_PRIORS`), e.g. ``prior='cityscapes-coco-released'``; a string
+that is not one of these names is a file path.
 
 Only ``prior`` is needed by the losses; ``counts`` and ``class_names`` are
 checked for consistency when present.
@@ -41,6 +45,13 @@ _RELEASED_CITYSCAPES_PRIOR = (
     0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
     0.0980, 0.0022, 0.1531, 0.0292, 0.0871, 0.1199, 0.0160, 0.0071, 0.0170,
     0.0094)
+
+
+#: Priors a loss's ``prior`` argument may name instead of a file path.
+#: ``'cityscapes-coco-released'``: COCO outlier pixels as the released
+#: Cityscapes model sees them (19 classes, trainId order), the list
+#: hard-coded in the released code.
+NAMED_PRIORS = {'cityscapes-coco-released': _RELEASED_CITYSCAPES_PRIOR}
 
 
 def released_cityscapes_prior() -> List[float]:
@@ -164,8 +175,9 @@ def resolve_prior(prior: PriorLike,
 
     Args:
         prior: None (uniform prior, sized from the logits at the first
-            forward), a path to a prior JSON file, or a sequence of C
-            non-negative numbers.
+            forward), a name in :data:`NAMED_PRIORS` (e.g.
+            ``'cityscapes-coco-released'``), a path to a prior JSON file, or
+            a sequence of C non-negative numbers.
         class_names: Optional class names to check against the prior: their
             number must equal the prior's length, and if the file records
             names too they must be the same, in the same order.
@@ -174,11 +186,23 @@ def resolve_prior(prior: PriorLike,
         ClassPrior or None: None means "uniform".
 
     Raises:
+        FileNotFoundError: If ``prior`` is a string that is neither a known
+            name nor an existing file.
         ValueError: On an invalid prior or disagreeing class names.
     """
     if prior is None:
         return None
-    if isinstance(prior, str):
+    if isinstance(prior, str) and prior in NAMED_PRIORS:
+        resolved = ClassPrior(
+            values=validate_prior_values(NAMED_PRIORS[prior], source=prior),
+            class_names=None, source=prior)
+    elif isinstance(prior, str):
+        if not osp.isfile(prior):
+            raise FileNotFoundError(
+                f'Prior {prior!r} is neither a known prior name '
+                f'({", ".join(sorted(NAMED_PRIORS))}) nor an existing file. '
+                'Write a prior file with `python tools/estimate_prior.py` or '
+                'pass the prior as a list.')
         resolved = load_prior_file(prior)
     else:
         resolved = ClassPrior(
