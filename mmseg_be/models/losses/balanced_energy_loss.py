@@ -37,8 +37,9 @@ class BalancedEnergyLoss(nn.Module):
 
     Args:
         prior: Class prior of the auxiliary outliers: a list of C non-negative
-            numbers, the name of a shipped prior (``'cityscapes-coco-released'``:
-            the released Cityscapes values, see :data:`~.prior.NAMED_PRIORS`),
+            numbers, the name of a shipped prior
+            (``'cityscapes-coco-released'``: the released Cityscapes values,
+            see :data:`~.prior.NAMED_PRIORS`),
             a path to a prior JSON file (``tools/estimate_prior.py``),
             None for a uniform prior (the loss then reduces to vanilla
             energy regularization with ``m_out`` shifted by ``alpha / C``),
