@@ -28,7 +28,7 @@ FAMILIES = {
 DEEPLAB = {
     kind: osp.join(
         CONFIGS, kind.replace('-', '_'),
-        f'deeplabv3plus_r101-d8_{kind}_4xb2-20e_cityscapes-coco-512x1024.py')
+        f'deeplabv3plus_r101-d8_{kind}_4xb2-8k_cityscapes-coco-512x1024.py')
     for kind in ('balanced-energy', 'energy')
 }
 
@@ -103,7 +103,8 @@ def test_finetune_configs(name):
             cfg.model.data_preprocessor.size)
         assert [s.type for s in cfg.train_dataloader.dataset.pipeline
                 ].count('PasteOutliers') == 1
-        # A total batch of 8, which the 20-epoch schedule is counted in.
+        # A total batch of 8, which the 8k-iteration schedule (20 released
+        # epochs) is counted in.
         gpus, per_gpu = osp.basename(path).split('_')[3].split('-')[0].split(
             'xb')
         assert int(gpus) * int(per_gpu) == 8

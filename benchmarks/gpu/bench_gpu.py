@@ -38,7 +38,7 @@ from bench_loss import BAL, CE, build_case, time_loss  # noqa: E402
 from mmseg_be.evaluation.functional import PixelOODAccumulator  # noqa: E402
 
 CONFIG = osp.join(ROOT, 'configs', 'balanced_energy', 'deeplabv3plus_r101-'
-                  'd8_balanced-energy_4xb2-20e_cityscapes-coco-512x1024.py')
+                  'd8_balanced-energy_4xb2-8k_cityscapes-coco-512x1024.py')
 
 
 def sync(device: str) -> None:

@@ -11,7 +11,7 @@ from tests.helpers import REPO, tiny_cfg, write_toy_seg_dataset
 
 RECIPE = osp.join(
     REPO, 'configs', 'balanced_energy',
-    'deeplabv3plus_r101-d8_pal-balanced-energy_1xb8-20e_cityscapes-coco-'
+    'deeplabv3plus_r101-d8_pal-balanced-energy_1xb8-8k_cityscapes-coco-'
     '900x900.py')
 TRAINABLE = ('decode_head.sep_bottleneck.', 'decode_head.conv_seg.')
 

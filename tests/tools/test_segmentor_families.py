@@ -34,9 +34,9 @@ NUM_CLASSES = 4
 FORCED_CLASS = 2  # the "zoo" model's classifier bias makes it predict this
 LEAVES = {
     'segformer': 'configs/segformer/segformer_mit-b2_balanced-energy_'
-    '8xb1-20e_cityscapes-coco-1024x1024.py',
+    '8xb1-8k_cityscapes-coco-1024x1024.py',
     'upernet': 'configs/upernet/upernet_r101_balanced-energy_'
-    '4xb2-20e_cityscapes-coco-512x1024.py',
+    '4xb2-8k_cityscapes-coco-512x1024.py',
 }
 
 

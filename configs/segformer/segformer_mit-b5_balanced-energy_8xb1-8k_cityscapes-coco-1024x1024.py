@@ -11,7 +11,7 @@
 # is the DeepLabV3+ configs'.
 # The class prior belongs to the model that sees the outliers: estimate it
 # with this model's zoo checkpoint before training (docs/models.md):
-#   python tools/estimate_prior.py configs/segformer/segformer_mit-b5_balanced-energy_8xb1-20e_cityscapes-coco-1024x1024.py \
+#   python tools/estimate_prior.py configs/segformer/segformer_mit-b5_balanced-energy_8xb1-8k_cityscapes-coco-1024x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b5_8x1_1024x1024_160k_cityscapes/segformer_mit-b5_8x1_1024x1024_160k_cityscapes_20211206_072934-87a052ec.pth \
 #       --out work_dirs/priors/segformer_mit-b5_cityscapes-coco.json \
 #       --device cuda:0
@@ -20,7 +20,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../_base_/datasets/cityscapes_coco_outliers.py',
     '../_base_/datasets/fishyscapes_lost_and_found.py',
-    '../_base_/schedules/ood_finetune_20e.py',
+    '../_base_/schedules/ood_finetune_8k.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 

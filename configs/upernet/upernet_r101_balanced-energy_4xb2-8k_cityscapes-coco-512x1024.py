@@ -12,7 +12,7 @@
 # DeepLabV3+ configs; the schedule is theirs.
 # The class prior belongs to the model that sees the outliers: estimate it
 # with this model's zoo checkpoint before training (docs/models.md):
-#   python tools/estimate_prior.py configs/upernet/upernet_r101_balanced-energy_4xb2-20e_cityscapes-coco-512x1024.py \
+#   python tools/estimate_prior.py configs/upernet/upernet_r101_balanced-energy_4xb2-8k_cityscapes-coco-512x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/upernet/upernet_r101_512x1024_80k_cityscapes/upernet_r101_512x1024_80k_cityscapes_20200607_002403-f05f2345.pth \
 #       --out work_dirs/priors/upernet_r101_cityscapes-coco.json \
 #       --device cuda:0
@@ -21,7 +21,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../_base_/datasets/cityscapes_coco_outliers.py',
     '../_base_/datasets/fishyscapes_lost_and_found.py',
-    '../_base_/schedules/ood_finetune_20e.py',
+    '../_base_/schedules/ood_finetune_8k.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 

@@ -8,7 +8,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../_base_/datasets/cityscapes_coco_outliers.py',
     '../_base_/datasets/fishyscapes_lost_and_found.py',
-    '../_base_/schedules/ood_finetune_20e.py',
+    '../_base_/schedules/ood_finetune_8k.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 

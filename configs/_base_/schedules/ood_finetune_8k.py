@@ -1,9 +1,11 @@
 # OOD fine-tuning schedule shared by the Cityscapes + COCO-outlier configs:
-# 20 released epochs at a total batch of 8 (4 GPUs x 2). A released epoch is
-# the 2975 Cityscapes images plus 10% as many outlier samples (3272 samples);
-# our PasteOutliers pastes into 1/11 of the draws instead, so the same number
-# of samples is 20 * 3272 // 8 = 8180 iterations. The poly schedule is sized
-# for exactly these iterations (the release sized it for another count).
+# 8180 iterations ("8k" in the config names, as MMSeg names its iteration
+# schedules), i.e. 20 released epochs at a total batch of 8 (4 GPUs x 2).
+# A released epoch is the 2975 Cityscapes images plus 10% as many outlier
+# samples (3272 samples); our PasteOutliers pastes into 1/11 of the draws
+# instead, so the same number of samples is 20 * 3272 // 8 = 8180
+# iterations. The poly schedule is sized for exactly these iterations (the
+# release sized it for another count).
 # Adam, lr 1e-5 (released).
 # Validation on Fishyscapes Lost&Found val with PixelOODMetric; the best
 # checkpoint by AP is kept.
