@@ -76,8 +76,12 @@ EXTRAS_REQUIRE = {
 CONSOLE_SCRIPTS = [
     'mmseg-be-train=mmseg_be.cli.train:main',
     'mmseg-be-test=mmseg_be.cli.test:main',
-    'mmseg-be-export=mmseg_be.export.cli:main',
-    'mmseg-be-visualize=mmseg_be.visualization.cli:main',
+    'mmseg-be-export=mmseg_be.cli.export:main',
+    'mmseg-be-visualize=mmseg_be.cli.visualize:main',
+    'mmseg-be-estimate-prior=mmseg_be.cli.estimate_prior:main',
+    'mmseg-be-prepare-coco-outliers=mmseg_be.cli.prepare_coco_outliers:main',
+    'mmseg-be-demo=mmseg_be.cli.demo:main',
+    'mmseg-be-demo-study=mmseg_be.cli.demo_study:main',
 ]
 
 if __name__ == '__main__':

@@ -255,6 +255,31 @@ def scores_from_logits(logits: torch.Tensor, settings: Optional[dict] = None,
     return check_finite_scores(out, where)
 
 
+def scores_from_sample(data_sample,
+                       anomaly_score: Optional[dict] = None) -> np.ndarray:
+    """Anomaly scores of a test output (a ``SegDataSample``).
+
+    Uses ``seg_logits``, which MMSeg's segmentors resize to the original image
+    size in ``postprocess_result``.
+
+    Args:
+        data_sample: The test output.
+        anomaly_score: The score setting (see :func:`anomaly_score_settings`).
+
+    Returns:
+        np.ndarray: ``(H, W)`` float32 scores, all finite.
+
+    Raises:
+        NonFiniteScoreError: NaN/inf scores (naming the image and count).
+    """
+    if 'seg_logits' not in data_sample:
+        raise ValueError('The test output has no seg_logits; anomaly scores '
+                         'need the logits of an MMSeg segmentor.')
+    where = data_sample.metainfo.get('img_path', 'image')
+    return scores_from_logits(data_sample.seg_logits.data, anomaly_score,
+                              where)
+
+
 class AnomalyScoreUser:
     """Mixin of the components that turn logits into anomaly scores.
 

@@ -14,7 +14,9 @@ import pytest
 from tests.helpers import REPO
 
 CONSOLE_SCRIPTS = ('mmseg-be-train', 'mmseg-be-test', 'mmseg-be-export',
-                   'mmseg-be-visualize')
+                   'mmseg-be-visualize', 'mmseg-be-estimate-prior',
+                   'mmseg-be-prepare-coco-outliers', 'mmseg-be-demo',
+                   'mmseg-be-demo-study')
 
 
 @pytest.fixture(scope='module')
@@ -97,7 +99,7 @@ from mmengine.registry import init_default_scope
 import mmseg_be
 from mmseg.registry import MODELS
 from mmseg_be.utils import config_path
-from mmseg_be.utils.toy_data import write_toy_seg_dataset
+from mmseg_be.demo.toy_data import write_toy_seg_dataset
 
 root = sys.argv[1]
 write_toy_seg_dataset(root, num_images=2, ood_value=254)

@@ -1,93 +1,11 @@
-"""Estimate the class prior of the pasted outliers as a model sees them.
-
-Runs the in-distribution CHECKPOINT over samples of CONFIG's training
-pipeline (which must paste outliers) and writes a prior JSON that
-``BalancedEnergyLoss(prior='path/to/prior.json')`` reads.
-"""
-import argparse
+"""Shim over mmseg_be.cli.estimate_prior; see `--help`."""
 import os
 import sys
 
+# Run from a checkout without installing: put the repository on the path.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import mmseg_be  # noqa: E402,F401
-from mmengine.config import DictAction  # noqa: E402
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('config', help='config whose train pipeline pastes '
-                        'outliers (a path or relative to configs/)')
-    parser.add_argument('checkpoint', help='in-distribution checkpoint: a '
-                        'file or a model-zoo URL (downloaded by mmengine)')
-    parser.add_argument('--out', default='prior.json',
-                        help='output JSON (default: prior.json)')
-    parser.add_argument('--num-samples', type=int, default=1000,
-                        help='samples to draw (the paper used 10000)')
-    parser.add_argument('--batch-size', type=int, default=2)
-    parser.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--soft', action='store_true',
-                        help='sum softmax probabilities instead of counting '
-                        'argmax classes')
-    parser.add_argument('--paste-prob', type=float, default=1.0,
-                        help='override PasteOutliers prob while estimating '
-                        '(default 1.0: every sample carries outliers); a '
-                        'negative value keeps the config\'s')
-    parser.add_argument('--num-classes', type=int, default=None,
-                        help='in-distribution classes C (default: the '
-                        'dataset\'s class count; extra model channels, e.g. '
-                        'an abstention channel, are dropped)')
-    parser.add_argument('--ood-index', type=int, default=254)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmseg.apis import init_model
-    from mmseg.registry import DATASETS
-
-    from mmseg_be.apis import estimate_prior, write_prior_json
-    from mmseg_be.apis.prior_estimation import (_forced_paste_pipeline,
-                                                without_missing_prior_files)
-    from mmseg_be.utils import config_path
-
-    args = parse_args(argv)
-    cfg = Config.fromfile(config_path(args.config))
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if '://' not in args.checkpoint and not os.path.isfile(args.checkpoint):
-        sys.exit(f'checkpoint {args.checkpoint} not found')
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset_cfg = cfg.train_dataloader.dataset
-    dataset_cfg.pipeline = _forced_paste_pipeline(
-        dataset_cfg.pipeline,
-        None if args.paste_prob < 0 else args.paste_prob)
-    dataset = DATASETS.build(dataset_cfg)
-    classes = list(dataset.metainfo.get('classes') or [])
-    num_classes = args.num_classes or (len(classes) or None)
-    for path in without_missing_prior_files(cfg.model):
-        print(f'note: the config\'s loss names the prior file {path}, which '
-              'does not exist yet; the losses are not used here')
-    model = init_model(cfg, args.checkpoint, device=args.device)
-    result = estimate_prior(model, dataset, num_samples=args.num_samples,
-                            batch_size=args.batch_size, seed=args.seed,
-                            mode='soft' if args.soft else 'argmax',
-                            ood_index=args.ood_index,
-                            num_classes=num_classes)
-    names = classes[:len(result['prior'])] if classes else None
-    write_prior_json(args.out, result, names, args.config, args.checkpoint)
-    width = max(len(n) for n in names) if names else 5
-    print(f'prior over {result["num_pixels"]} outlier pixels of '
-          f'{result["num_samples"]} samples ({result["mode"]}):')
-    for i, p in enumerate(result['prior']):
-        name = names[i] if names else str(i)
-        print(f'  {name:<{width}}  {p:.4f}')
-    print(f'written to {args.out}')
-
+from mmseg_be.cli.estimate_prior import main  # noqa: E402
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,11 +1,11 @@
-"""Entry point; see `python tools/visualize.py --help`."""
+"""Shim over mmseg_be.cli.visualize; see `python tools/visualize.py --help`."""
 import os
 import sys
 
 # Run from a checkout without installing: put the repository on the path.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mmseg_be.visualization.cli import main  # noqa: E402
+from mmseg_be.cli.visualize import main  # noqa: E402
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,6 +1,9 @@
-"""High-level functions behind the tools."""
-from .prior_estimation import (estimate_prior, without_missing_prior_files,
-                               write_prior_json)
+"""What the tools call: anomaly inference on images and prior estimation."""
+from .inferencer import (AnomalyInferencer, AnomalyPrediction, collect_images,
+                         visualize_images)
+from .prior_estimation import (estimate_prior, forced_paste_pipeline,
+                               without_missing_prior_files, write_prior_json)
 
-__all__ = ['estimate_prior', 'without_missing_prior_files',
-           'write_prior_json']
+__all__ = ['AnomalyInferencer', 'AnomalyPrediction', 'collect_images',
+           'visualize_images', 'estimate_prior', 'forced_paste_pipeline',
+           'without_missing_prior_files', 'write_prior_json']

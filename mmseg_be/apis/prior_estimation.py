@@ -9,14 +9,17 @@ config's own training pipeline (with ``PasteOutliers``) and counts.
 import json
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from torch import nn
 from tqdm import tqdm
+
+from mmseg_be.constants import OUTLIER_LABEL
+from mmseg_be.utils.atomic_io import atomic_write_bytes
 
 
 def without_missing_prior_files(node, found: Optional[list] = None) -> list:
@@ -43,7 +46,7 @@ def without_missing_prior_files(node, found: Optional[list] = None) -> list:
     return found
 
 
-def _forced_paste_pipeline(pipeline: List[dict],
+def forced_paste_pipeline(pipeline: List[dict],
                            paste_prob: Optional[float]) -> List[dict]:
     """Copy of ``pipeline`` with every PasteOutliers' ``prob`` overridden."""
     out = []
@@ -64,6 +67,18 @@ def _forced_paste_pipeline(pipeline: List[dict],
     return out
 
 
+def build_pasting_dataset(cfg: Config, paste_prob: Optional[float] = 1.0):
+    """The config's training dataset, its ``PasteOutliers`` forced to
+    ``paste_prob`` (None keeps the config's)."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset_cfg.pipeline = forced_paste_pipeline(dataset_cfg.pipeline,
+                                                 paste_prob)
+    return DATASETS.build(dataset_cfg)
+
+
 @torch.no_grad()
 def estimate_prior(model: nn.Module,
                    dataset,
@@ -71,7 +86,7 @@ def estimate_prior(model: nn.Module,
                    batch_size: int = 2,
                    seed: int = 0,
                    mode: str = 'argmax',
-                   ood_index: int = 254,
+                   ood_index: int = OUTLIER_LABEL,
                    num_classes: Optional[int] = None,
                    progress: bool = True) -> Dict:
     """Count the classes the model predicts on pasted outlier pixels.
@@ -158,8 +173,8 @@ def write_prior_json(path: str, result: Dict,
                      checkpoint: str) -> None:
     """Write a prior file (read back by ``BalancedEnergyLoss(prior=path)``).
 
-    Written to a temporary name and renamed, so a crash never leaves a
-    truncated file.
+    Written atomically (:mod:`mmseg_be.utils.atomic_io`), so a crash never
+    leaves a truncated file.
     """
     record = dict(result)
     if class_names is not None and len(class_names) != len(result['prior']):
@@ -170,9 +185,5 @@ def write_prior_json(path: str, result: Dict,
         class_names)
     record['config'] = config
     record['checkpoint'] = checkpoint
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.prior_', suffix='.json')
-    with os.fdopen(fd, 'w') as f:
-        json.dump(record, f, indent=1)
-    os.replace(tmp, path)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    atomic_write_bytes(path, json.dumps(record, indent=1).encode())

@@ -1,13 +1,14 @@
-"""Pieces shared by the train and test entry points."""
+"""Flag groups and config handling shared by the tools' entry points."""
 import argparse
 import os
 import os.path as osp
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import torch
 from mmengine.config import Config, DictAction
 
+from mmseg_be.export.mapping import MAPPINGS, ScoreMapping
 from mmseg_be.utils import config_path
 
 
@@ -122,3 +123,39 @@ def resolve_anomaly_score(cfg: Config,
         hooks.append(dict(type='AnomalyScoreHook'))
     cfg.custom_hooks = hooks
     return settings
+
+
+def add_mapping_args(parser: argparse.ArgumentParser) -> None:
+    """The SMIYC score-mapping flags (tools/export.py and tools/test.py)."""
+    parser.add_argument('--mapping', choices=MAPPINGS,
+                        help='SMIYC map into [0, 1]; default: minmax '
+                        'calibrated on the first --calib-frames frames')
+    parser.add_argument('--low', type=float, help='minmax: score -> 0')
+    parser.add_argument('--high', type=float, help='minmax: score -> 1')
+    parser.add_argument('--center', type=float, help='sigmoid: score -> 0.5')
+    parser.add_argument('--scale', type=float, help='sigmoid: scale')
+    parser.add_argument('--calib-frames', type=int, default=8,
+                        help='frames that calibrate the default mapping')
+
+
+def mapping_from_args(args: argparse.Namespace) -> Optional[ScoreMapping]:
+    """The SMIYC mapping named on the command line, or None to calibrate."""
+    if args.mapping is None:
+        if any(v is not None
+               for v in (args.low, args.high, args.center, args.scale)):
+            raise ValueError('--low/--high/--center/--scale need --mapping.')
+        return None
+    if args.mapping == 'minmax' and args.low is None and args.high is None:
+        return None  # calibrated
+    return ScoreMapping(args.mapping, low=args.low, high=args.high,
+                        center=args.center, scale=args.scale)
+
+
+def add_inference_args(parser: argparse.ArgumentParser) -> None:
+    """``--device``, ``--cfg-options`` and ``--no-progress`` of the tools
+    that run a checkpoint on image files (export, visualize)."""
+    parser.add_argument('--device', default=None,
+                        help='torch device (default: cuda:0 if available)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, key=value')
+    parser.add_argument('--no-progress', action='store_true')

@@ -34,9 +34,9 @@ from mmengine.logging import print_log
 import mmseg_be  # noqa: F401  (registers the package before configs load)
 from mmseg_be.apis import without_missing_prior_files
 from mmseg_be.scoring import describe_anomaly_score
-from mmseg_be.cli.common import (add_common_args, add_score_args,
-                                  load_config, resolve_anomaly_score)
-from mmseg_be.export.cli import add_mapping_args, mapping_from_args
+from mmseg_be.cli.common import (add_common_args, add_mapping_args,
+                                 add_score_args, load_config,
+                                 mapping_from_args, resolve_anomaly_score)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

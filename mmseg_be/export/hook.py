@@ -12,6 +12,7 @@ The exported score is the config's ``anomaly_score`` (handed over by
 submission holds exactly the maps ``PixelOODMetric`` evaluates.
 """
 import logging
+import os.path as osp
 from typing import Optional, Sequence, Tuple
 
 from mmengine.dist import barrier, get_dist_info
@@ -19,14 +20,23 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-from mmseg_be.scoring import AnomalyScoreUser, describe_anomaly_score
+from mmseg_be.scoring import (AnomalyScoreUser, describe_anomaly_score,
+                              scores_from_sample)
 from .fishyscapes import FISHYSCAPES_SIZE, FishyscapesExporter
 from .mapping import ScoreMapping
-from .scores import frame_id_of, scores_from_sample
 from .smiyc import SMIYCExporter
 
 FORMATS = ('smiyc', 'fishyscapes')
 Size = Tuple[int, int]
+
+
+def frame_id_of(data_sample) -> str:
+    """The frame id of a test output: its image file name without suffix."""
+    path = data_sample.metainfo.get('img_path')
+    if not path:
+        raise ValueError('The data sample has no img_path, so its frame id is '
+                         'unknown; load images with LoadImageFromFile.')
+    return osp.splitext(osp.basename(path))[0]
 
 
 @HOOKS.register_module()

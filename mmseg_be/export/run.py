@@ -1,17 +1,25 @@
-"""The logic behind ``tools/export.py``: images in, a submission out."""
+"""The logic behind ``tools/export.py``: images in, a submission out.
+
+The model stays outside this layer: :func:`export_images` takes a function
+that predicts one image file (in the tool, an
+:class:`~mmseg_be.apis.AnomalyInferencer`).
+"""
 import logging
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
+import numpy as np
 from mmengine.logging import print_log
 
+from mmseg_be.utils.image_io import unreadable_reason
 from .base import SubmissionExporter
 from .fishyscapes import FishyscapesExporter
-from .inference import unreadable_reason
 from .mapping import ScoreMapping
-from .scores import scores_from_sample
 from .smiyc import SMIYCExporter
+
+#: Predicts one image file: ``(H, W)`` anomaly scores and segmentation.
+Predictor = Callable[[str], Tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -58,13 +66,12 @@ def make_exporter(out_dir: str,
     raise ValueError(f'Unknown format {format!r}; use smiyc or fishyscapes.')
 
 
-def export_images(model,
+def export_images(predict: Predictor,
                   images: Sequence[str],
                   exporter: SubmissionExporter,
-                  anomaly_score: Optional[dict] = None,
                   strip_suffix: str = '',
                   progress: bool = True) -> ExportReport:
-    """Run a model over image files and write a submission.
+    """Predict image files one by one and write a submission.
 
     Frames already exported (valid final file) are skipped before inference,
     unreadable images (missing, truncated, corrupt: fully decoded first) are
@@ -74,19 +81,17 @@ def export_images(model,
     no partial file left). The exporter is closed at the end.
 
     Args:
-        model: A segmentor from :func:`~mmseg_be.export.inference.load_model`.
+        predict: Image file -> ``(scores, seg)``, e.g.
+            :meth:`mmseg_be.apis.AnomalyInferencer.predict_file`; its score
+            setting's description must be the exporter's ``score``.
         images: Image files; frame ids are their stems.
         exporter: From :func:`make_exporter`.
-        anomaly_score: The score setting (the config's ``anomaly_score``,
-            :func:`mmseg_be.scoring.anomaly_score_settings`); its
-            description must be the exporter's ``score``.
         strip_suffix: Removed from the end of file stems to form frame ids.
         progress: Show a tqdm progress bar.
 
     Returns:
         ExportReport: What happened to every image.
     """
-    from mmseg.apis import inference_model
     from tqdm import tqdm
 
     smiyc = isinstance(exporter, SMIYCExporter)
@@ -107,12 +112,11 @@ def export_images(model,
             if reason is not None:
                 report.failed.append((path, reason))
                 continue
-            result = inference_model(model, path)
-            scores = scores_from_sample(result, anomaly_score)
+            scores, seg = predict(path)
             if smiyc:
                 exporter.add(frame_id, scores)
             else:
-                exporter.add(frame_id, scores, result.pred_sem_seg.data[0])
+                exporter.add(frame_id, scores, seg)
             report.written.append(frame_id)
         done = set(report.written) | set(report.resumed)
         exporter.record_unreadable(

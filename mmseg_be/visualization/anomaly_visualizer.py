@@ -25,8 +25,7 @@ from mmseg.registry import VISUALIZERS
 from mmseg.utils import get_palette
 from mmseg.visualization import SegLocalVisualizer
 
-from mmseg_be.export.scores import scores_from_sample
-from mmseg_be.scoring import AnomalyScoreUser
+from mmseg_be.scoring import AnomalyScoreUser, scores_from_sample
 from .colormap import (apply_colormap, draw_colorbar, draw_outline, overlay,
                        render_text, score_range, stack_panels)
 from .prediction import final_prediction, paint_labels, resolve_threshold

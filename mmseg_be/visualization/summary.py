@@ -6,10 +6,11 @@ three files always agree.
 """
 import csv
 import json
-import math
 import os
 import os.path as osp
 from typing import Dict, List, Mapping, Sequence
+
+from mmseg_be.utils.table import format_table
 
 Results = Mapping[str, Mapping[str, Mapping[str, float]]]
 
@@ -31,14 +32,6 @@ def _rows(results: Results, columns: Sequence[str]) -> List[list]:
             for method, metrics in methods.items()]
 
 
-def _cell(value, digits: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return '-'
-    if isinstance(value, float):
-        return f'{value:.{digits}f}'
-    return str(value)
-
-
 def to_markdown(results: Results, digits: int = 2) -> str:
     """A Markdown table, one row per (benchmark, method).
 
@@ -50,12 +43,9 @@ def to_markdown(results: Results, digits: int = 2) -> str:
         str: The table, ending with a newline.
     """
     columns = metric_columns(results)
-    header = ['benchmark', 'method'] + columns
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '|'.join(['---'] * 2 + ['---:'] * len(columns)) + '|']
-    for row in _rows(results, columns):
-        lines.append('| ' + ' | '.join(_cell(v, digits) for v in row) + ' |')
-    return '\n'.join(lines) + '\n'
+    return format_table(['benchmark', 'method'] + columns,
+                        _rows(results, columns), style='markdown',
+                        digits=digits, numeric_from=2) + '\n'
 
 
 def write_summary(results: Results, out_dir: str,

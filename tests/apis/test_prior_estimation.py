@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 import mmseg_be  # noqa: F401
 from mmseg.registry import MODELS
-from mmseg_be.datasets.synthetic_bank import write_synthetic_bank
+from mmseg_be.outliers.synthetic import write_synthetic_bank
 from mmseg_be.models.losses import BalancedEnergyLoss
 from tests.helpers import REPO, TOY_CONFIG, write_toy_seg_dataset
 

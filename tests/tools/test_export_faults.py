@@ -20,7 +20,7 @@ import pytest
 
 import mmseg_be  # noqa: F401
 from mmseg_be.export import ScoreMapping, SMIYCExporter
-from mmseg_be.export.cli import main as export_main
+from mmseg_be.cli.export import main as export_main
 from mmseg_be.export.smiyc import read_smiyc_frame
 from tests.helpers import REPO
 from tests.tools.test_visualize_export import toy  # noqa: F401 (fixture)

@@ -10,7 +10,6 @@ validation and test with PixelOODMetric, then heat maps and export.
 """
 import copy
 import glob
-import importlib.util
 import json
 import math
 import os
@@ -25,7 +24,7 @@ from mmengine.config import Config
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import mmseg_be  # noqa: F401
-from mmseg_be.datasets.synthetic_bank import write_synthetic_bank
+from mmseg_be.outliers.synthetic import write_synthetic_bank
 from tests.helpers import REPO, write_toy_seg_dataset
 
 H, W = 64, 96
@@ -156,11 +155,8 @@ def save_zoo_checkpoint(cfg: Config, path: str) -> None:
 
 
 def estimate_prior_tool(argv: list) -> None:
-    spec = importlib.util.spec_from_file_location(
-        'estimate_prior_tool', osp.join(REPO, 'tools', 'estimate_prior.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.main(argv)
+    from mmseg_be.cli.estimate_prior import main
+    main(argv)
 
 
 def oracle_metrics(runner, settings: dict) -> dict:
@@ -249,10 +245,10 @@ def test_evaluates_with_the_config_score(trained):
 
 def test_heat_maps_and_export(trained, tmp_path, capsys):
     from mmseg.apis import inference_model
-    from mmseg_be.export.cli import main as export_main
-    from mmseg_be.export.inference import load_model
+    from mmseg_be.cli.export import main as export_main
+    from mmseg_be.apis import AnomalyInferencer
     from mmseg_be.scoring import anomaly_score_settings, compute_anomaly_score
-    from mmseg_be.visualization.cli import main as visualize_main
+    from mmseg_be.cli.visualize import main as visualize_main
     images = osp.join(trained['cfg'].test_dataloader.dataset.data_root,
                       'original')
     config, checkpoint = trained['config'], trained['checkpoint']
@@ -261,7 +257,7 @@ def test_heat_maps_and_export(trained, tmp_path, capsys):
                            '--save-scores', '--device', 'cpu',
                            '--no-progress']) == 0
     assert len(glob.glob(osp.join(out, '*.png'))) == 2
-    model = load_model(config, checkpoint, 'cpu')
+    model = AnomalyInferencer(config, checkpoint, 'cpu').model
     first = sorted(glob.glob(osp.join(images, '*.png')))[0]
     logits = inference_model(model, first).seg_logits.data[None]
     settings = anomaly_score_settings(trained['cfg'].anomaly_score)

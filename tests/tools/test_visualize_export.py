@@ -19,8 +19,8 @@ import pytest
 import mmseg_be  # noqa: F401
 import mmseg_be.export  # noqa: F401
 import mmseg_be.visualization  # noqa: F401
-from mmseg_be.export.cli import main as export_main
-from mmseg_be.visualization.cli import main as visualize_main
+from mmseg_be.cli.export import main as export_main
+from mmseg_be.cli.visualize import main as visualize_main
 from tests.helpers import REPO, write_toy_ood_checkpoint
 
 H, W = 64, 96
@@ -44,7 +44,7 @@ def with_broken_image(toy, tmp_path) -> str:
 
 def test_visualize_folder_with_a_broken_image(toy, tmp_path, capsys):
     from mmseg.apis import inference_model
-    from mmseg_be.export.inference import load_model
+    from mmseg_be.apis import AnomalyInferencer
     from mmseg_be.scoring import compute_anomaly_score
     out = str(tmp_path / 'vis')
     folder = with_broken_image(toy, tmp_path)
@@ -61,7 +61,7 @@ def test_visualize_folder_with_a_broken_image(toy, tmp_path, capsys):
         # title band of 18 rows (10% of the height, at least 18).
         assert cv2.imread(path).shape == (H + 18, 2 * W + 64 + 4, 3)
     # The saved scores are the model's scores at the image resolution.
-    model = load_model(toy['config'], toy['checkpoint'], 'cpu')
+    model = AnomalyInferencer(toy['config'], toy['checkpoint'], 'cpu').model
     logits = inference_model(model, osp.join(toy['images'], '0001.png'))
     expected = compute_anomaly_score(logits.seg_logits.data[None],
                                      name='energy')[0].numpy()

@@ -10,18 +10,20 @@ Usage::
 
 ``IMAGES`` is an image file, a folder (searched recursively) or a quoted
 glob. One ``{stem}.png`` per image (titled panels: input | heat map |
-[prediction or final prediction] | colour bar), and ``{stem}.npy`` raw float32 scores with ``--save-scores``.
+[prediction or final prediction] | colour bar), and ``{stem}.npy`` raw
+float32 scores with ``--save-scores``; drawn by
+:func:`mmseg_be.apis.visualize_images` with an
+:class:`~mmseg_be.apis.AnomalyInferencer`.
 Exit status 1 when some images could not be read (they are listed).
 """
 import argparse
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
-from mmseg_be.cli.common import add_score_args, resolve_anomaly_score
-from .colormap import COLORMAPS
-from .inference import NORMALIZATIONS
+from mmseg_be.apis.inferencer import NORMALIZATIONS
+from mmseg_be.cli.common import (add_inference_args, add_score_args,
+                                 score_overrides)
+from mmseg_be.visualization.colormap import COLORMAPS
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -61,42 +63,36 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='panels without titles')
     parser.add_argument('--save-scores', action='store_true',
                         help='also save the raw scores as .npy')
-    parser.add_argument('--device', default=None,
-                        help='torch device (default: cuda:0 if available)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='config overrides, key=value')
-    parser.add_argument('--no-progress', action='store_true')
+    add_inference_args(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    import torch
-
     import mmseg_be  # noqa: F401  (registers the package)
-    from mmseg_be.export.inference import load_model
-    from .inference import collect_images, visualize_images
+    from mmseg_be.apis import (AnomalyInferencer, collect_images,
+                               visualize_images)
 
     args = parse_args(argv)
     if args.norm == 'fixed' and (args.vmin is None or args.vmax is None):
         print('error: --norm fixed needs --vmin and --vmax', file=sys.stderr)
         return 2
-    device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     try:
         images = collect_images(args.images)
-        model = load_model(args.config, args.checkpoint, device,
-                           args.cfg_options)
-        anomaly_score = resolve_anomaly_score(model.cfg, args)
-        from .prediction import resolve_threshold
-        resolve_threshold(args.threshold, anomaly_score)  # fail early
+        # The config's anomaly_score with --score/--score-options on top;
+        # the threshold is resolved (and checked) here, before any image.
+        inferencer = AnomalyInferencer(
+            args.config, args.checkpoint, args.device,
+            anomaly_score=score_overrides(args), threshold=args.threshold,
+            cfg_options=args.cfg_options)
     except (FileNotFoundError, ValueError, KeyError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     report = visualize_images(
-        model, images, args.out_dir, anomaly_score, args.norm, args.vmin, args.vmax,
+        inferencer, images, args.out_dir, args.norm, args.vmin, args.vmax,
         tuple(args.percentiles), args.cmap, args.draw_seg, args.save_scores,
-        progress=not args.no_progress, anomaly_threshold=args.threshold,
-        upscale=args.upscale, min_height=args.min_height,
-        columns=args.columns, titles=not args.no_titles)
+        progress=not args.no_progress, upscale=args.upscale,
+        min_height=args.min_height, columns=args.columns,
+        titles=not args.no_titles)
     extra = (f', range [{report.value_range[0]:.4g}, '
              f'{report.value_range[1]:.4g}]' if report.value_range else '')
     print(f'{len(report.written)} heat maps written to {args.out_dir}'

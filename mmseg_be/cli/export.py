@@ -10,18 +10,17 @@ Usage::
 
 Without ``--images`` the images of the config's ``test_dataloader`` are
 exported. Exit status: see :data:`EXIT_CODES` (also in ``--help``).
+The model runs through :class:`mmseg_be.apis.AnomalyInferencer`.
 """
 import argparse
 import sys
 from typing import List, Optional
 
-from mmengine.config import DictAction
-
-from mmseg_be.cli.common import add_score_args, resolve_anomaly_score
+from mmseg_be.cli.common import (add_inference_args, add_mapping_args,
+                                 add_score_args, mapping_from_args,
+                                 resolve_anomaly_score)
+from mmseg_be.export import ExportFolderError, ExportWriteError
 from mmseg_be.scoring import NonFiniteScoreError
-from .base import ExportFolderError
-from .mapping import MAPPINGS, ScoreMapping
-from .writer import ExportWriteError
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREADABLE, EXIT_WRITE_FAILED = 0, 2, 3, 4
 EXIT_NON_FINITE = 5
@@ -41,19 +40,6 @@ EXIT_CODES = f'''exit status:
      and the count are named): the export stops there rather than
      write them; frames before it are complete
 '''
-
-
-def add_mapping_args(parser: argparse.ArgumentParser) -> None:
-    """The SMIYC score-mapping flags (shared with tools/test.py)."""
-    parser.add_argument('--mapping', choices=MAPPINGS,
-                        help='SMIYC map into [0, 1]; default: minmax '
-                        'calibrated on the first --calib-frames frames')
-    parser.add_argument('--low', type=float, help='minmax: score -> 0')
-    parser.add_argument('--high', type=float, help='minmax: score -> 1')
-    parser.add_argument('--center', type=float, help='sigmoid: score -> 0.5')
-    parser.add_argument('--scale', type=float, help='sigmoid: scale')
-    parser.add_argument('--calib-frames', type=int, default=8,
-                        help='frames that calibrate the default mapping')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -86,40 +72,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='size of the Fishyscapes maps (0 0: input size)')
     parser.add_argument('--overwrite', action='store_true',
                         help="replace another method's export in --out")
-    parser.add_argument('--device', default=None,
-                        help='torch device (default: cuda:0 if available)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='config overrides, key=value')
-    parser.add_argument('--no-progress', action='store_true')
+    add_inference_args(parser)
     return parser.parse_args(argv)
 
 
-def mapping_from_args(args: argparse.Namespace) -> Optional[ScoreMapping]:
-    """The SMIYC mapping named on the command line, or None to calibrate."""
-    if args.mapping is None:
-        if any(v is not None
-               for v in (args.low, args.high, args.center, args.scale)):
-            raise ValueError('--low/--high/--center/--scale need --mapping.')
-        return None
-    if args.mapping == 'minmax' and args.low is None and args.high is None:
-        return None  # calibrated
-    return ScoreMapping(args.mapping, low=args.low, high=args.high,
-                        center=args.center, scale=args.scale)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    import torch
     from mmengine.config import Config
 
     import mmseg_be  # noqa: F401  (registers the package)
+    from mmseg_be.apis import AnomalyInferencer, collect_images
+    from mmseg_be.apis.inferencer import dataset_image_paths
+    from mmseg_be.export.run import export_images, make_exporter
     from mmseg_be.scoring import describe_anomaly_score
     from mmseg_be.utils import config_path
-    from mmseg_be.visualization.inference import collect_images
-    from .inference import dataset_image_paths, load_model
-    from .run import export_images, make_exporter
 
     args = parse_args(argv)
-    device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     try:
         mapping = mapping_from_args(args)
         cfg = Config.fromfile(config_path(args.config))
@@ -138,9 +105,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             describe_anomaly_score(anomaly_score), mapping,
             args.calib_frames, None if size == (0, 0) else size,
             args.overwrite)
-        model = load_model(args.config, args.checkpoint, device,
-                           args.cfg_options)
-        report = export_images(model, images, exporter, anomaly_score,
+        inferencer = AnomalyInferencer(args.config, args.checkpoint,
+                                       args.device, anomaly_score,
+                                       cfg_options=args.cfg_options)
+        report = export_images(inferencer.predict_file, images, exporter,
                                args.strip_suffix,
                                progress=not args.no_progress)
     except NonFiniteScoreError as error:
