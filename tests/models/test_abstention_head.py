@@ -7,7 +7,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
-from mmseg_be.models.losses.energy import free_energy
+from mmseg_be.models.losses._functional import free_energy
 from mmseg_be.scoring import compute_anomaly_score
 from tests.helpers import TOY_CONFIG
 

@@ -1,12 +1,13 @@
 """OOD-aware losses, registered in MMSeg's MODELS.
 
-The maths lives in :mod:`.energy` (pure functions); the modules here only hold
-configuration (PAL's maths sits beside its module in :mod:`.pal_loss`). The
-pure functions are not re-exported at package level because ``energy_loss``
-is also the name of a submodule.
+The maths lives in :mod:`._functional` (one pure function per loss); each
+module here (:class:`BalancedEnergyLoss`, :class:`EnergyLoss`,
+:class:`OODCrossEntropyLoss`, :class:`PALLoss`) only holds configuration,
+with the arguments they share in :class:`BaseOODLoss`. The class prior of the
+balanced loss (files, lists, named priors) is read by :mod:`.prior`.
 """
-from . import energy
 from .balanced_energy_loss import BalancedEnergyLoss
+from .base import BaseOODLoss
 from .energy_loss import EnergyLoss
 from .ood_cross_entropy import OODCrossEntropyLoss
 from .pal_loss import PALLoss
@@ -14,7 +15,7 @@ from .prior import (NAMED_PRIORS, ClassPrior, load_prior_file,
                     released_cityscapes_prior, resolve_prior)
 
 __all__ = [
-    'energy', 'BalancedEnergyLoss', 'EnergyLoss', 'OODCrossEntropyLoss',
+    'BalancedEnergyLoss', 'BaseOODLoss', 'EnergyLoss', 'OODCrossEntropyLoss',
     'PALLoss', 'NAMED_PRIORS', 'ClassPrior', 'load_prior_file',
     'released_cityscapes_prior', 'resolve_prior'
 ]

@@ -3,36 +3,24 @@ from typing import Optional, Sequence, Union
 
 import torch
 import torch.distributed as dist
-import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .energy import VARIANTS, balanced_energy_loss, sharpen_prior
+from ...constants import IGNORE_INDEX, OUTLIER_LABEL
+from ._functional import VARIANTS, balanced_energy_loss, sharpen_prior
+from .base import BaseOODLoss
 from .prior import (PriorLike, released_margin_shift_fraction,
                     resolve_prior)
 
 
-def reject_pixel_weight(weight: Optional[Tensor], name: str) -> None:
-    """Energy losses have no per-pixel weighting: fail instead of ignoring it.
-
-    Args:
-        weight: The ``weight`` MMSeg's decode head passes (set by a sampler).
-        name: The loss class name, for the message.
-    """
-    if weight is not None:
-        raise ValueError(
-            f'{name} does not support per-pixel weights from a pixel sampler '
-            '(decode_head.sampler); remove the sampler from the config.')
-
-
 @MODELS.register_module()
-class BalancedEnergyLoss(nn.Module):
+class BalancedEnergyLoss(BaseOODLoss):
     """Balanced energy regularization loss (Choi et al., CVPR 2023).
 
     Outlier pixels (``ood_index``) are pushed above an energy margin that grows
     with how much the model confuses them with frequent outlier classes of the
     prior, and are weighted by that same confusion; inlier pixels are pushed
-    below ``m_in``. Formulas: :func:`~.energy.balanced_energy_loss` and
+    below ``m_in``. Formulas: :func:`~._functional.balanced_energy_loss` and
     docs/method.md. Defaults are the released segmentation values.
 
     Args:
@@ -95,8 +83,8 @@ class BalancedEnergyLoss(nn.Module):
                  m_in: float = -12.0,
                  m_out: float = -6.0,
                  temperature: float = 1.0,
-                 ood_index: int = 254,
-                 ignore_index: int = 255,
+                 ood_index: int = OUTLIER_LABEL,
+                 ignore_index: int = IGNORE_INDEX,
                  lambda_sparse: float = 5e-4,
                  lambda_smooth: float = 3e-6,
                  variant: str = 'released',
@@ -104,7 +92,7 @@ class BalancedEnergyLoss(nn.Module):
                  class_names: Optional[Sequence[str]] = None,
                  loss_weight: float = 0.1,
                  loss_name: str = 'loss_balanced_energy') -> None:
-        super().__init__()
+        super().__init__(ood_index, ignore_index, loss_weight, loss_name)
         if variant not in VARIANTS:
             raise ValueError(
                 f'variant must be one of {VARIANTS}, got {variant!r}.')
@@ -160,14 +148,10 @@ class BalancedEnergyLoss(nn.Module):
         self.m_in = m_in
         self.m_out = m_out
         self.temperature = temperature
-        self.ood_index = ood_index
-        self.ignore_index = ignore_index
         self.lambda_sparse = lambda_sparse
         self.lambda_smooth = lambda_smooth
         self.variant = variant
         self.num_classes = num_classes
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self,
                 cls_score: Tensor,
@@ -187,8 +171,7 @@ class BalancedEnergyLoss(nn.Module):
         Returns:
             Tensor: ``loss_weight`` times the balanced energy loss.
         """
-        reject_pixel_weight(weight, type(self).__name__)
-        ignore = self.ignore_index if ignore_index is None else ignore_index
+        ignore = self.resolve_ignore_index(ignore_index, weight)
         prior = self.online_prior if self.online else self.prior
         if prior is None:
             channels = self.num_classes or cls_score.shape[1]
@@ -234,8 +217,3 @@ class BalancedEnergyLoss(nn.Module):
             batch = (counts / total).to(self.online_prior.dtype)
             self.online_prior.mul_(self.online_momentum).add_(
                 (1.0 - self.online_momentum) * batch)
-
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss in MMSeg's loss dict."""
-        return self._loss_name

@@ -1,20 +1,20 @@
 """Vanilla energy regularization loss as an MMSeg loss module."""
 from typing import Optional
 
-import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .balanced_energy_loss import reject_pixel_weight
-from .energy import VARIANTS, energy_loss
+from ...constants import IGNORE_INDEX, OUTLIER_LABEL
+from ._functional import VARIANTS, energy_loss
+from .base import BaseOODLoss
 
 
 @MODELS.register_module()
-class EnergyLoss(nn.Module):
+class EnergyLoss(BaseOODLoss):
     """Energy regularization (Liu et al., NeurIPS 2020), PEBAL's segmentation
     form: ``0.5 * (L_in + L_out)`` plus, in the released variant, the
     sparsity and smoothness terms. Same conventions and defaults as
-    :class:`BalancedEnergyLoss`; see :func:`~.energy.energy_loss`.
+    :class:`BalancedEnergyLoss`; see :func:`~._functional.energy_loss`.
 
     Args:
         m_in: Inlier energy margin. Default: -12.
@@ -35,15 +35,15 @@ class EnergyLoss(nn.Module):
                  m_in: float = -12.0,
                  m_out: float = -6.0,
                  temperature: float = 1.0,
-                 ood_index: int = 254,
-                 ignore_index: int = 255,
+                 ood_index: int = OUTLIER_LABEL,
+                 ignore_index: int = IGNORE_INDEX,
                  lambda_sparse: float = 5e-4,
                  lambda_smooth: float = 3e-6,
                  variant: str = 'released',
                  num_classes: Optional[int] = None,
                  loss_weight: float = 0.1,
                  loss_name: str = 'loss_energy') -> None:
-        super().__init__()
+        super().__init__(ood_index, ignore_index, loss_weight, loss_name)
         if variant not in VARIANTS:
             raise ValueError(
                 f'variant must be one of {VARIANTS}, got {variant!r}.')
@@ -52,14 +52,10 @@ class EnergyLoss(nn.Module):
         self.m_in = m_in
         self.m_out = m_out
         self.temperature = temperature
-        self.ood_index = ood_index
-        self.ignore_index = ignore_index
         self.lambda_sparse = lambda_sparse
         self.lambda_smooth = lambda_smooth
         self.variant = variant
         self.num_classes = num_classes
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self,
                 cls_score: Tensor,
@@ -79,8 +75,7 @@ class EnergyLoss(nn.Module):
         Returns:
             Tensor: ``loss_weight`` times the energy loss.
         """
-        reject_pixel_weight(weight, type(self).__name__)
-        ignore = self.ignore_index if ignore_index is None else ignore_index
+        ignore = self.resolve_ignore_index(ignore_index, weight)
         loss = energy_loss(
             cls_score, label, m_in=self.m_in, m_out=self.m_out,
             temperature=self.temperature, ood_index=self.ood_index,
@@ -88,8 +83,3 @@ class EnergyLoss(nn.Module):
             lambda_smooth=self.lambda_smooth, variant=self.variant,
             num_classes=self.num_classes)
         return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss in MMSeg's loss dict."""
-        return self._loss_name

@@ -2,22 +2,23 @@
 from typing import Optional, Sequence
 
 import torch
-import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .energy import ood_cross_entropy
+from ...constants import IGNORE_INDEX, OUTLIER_LABEL
+from ._functional import ood_cross_entropy
+from .base import BaseOODLoss
 
 
 @MODELS.register_module()
-class OODCrossEntropyLoss(nn.Module):
+class OODCrossEntropyLoss(BaseOODLoss):
     """Cross-entropy for heads trained on images with pasted outliers.
 
     MMSeg's ``CrossEntropyLoss`` sees a pixel labelled ``ood_index`` (254) as
     an out-of-range class. This loss treats it as ignored and averages over
     the remaining non-void pixels (MMSeg's ``avg_non_ignore=True``); a batch
     with no such pixel gives 0, not NaN. Use it for the decode head and the
-    auxiliary head.
+    auxiliary head. Formula: :func:`~._functional.ood_cross_entropy`.
 
     Args:
         ood_index: Label of pasted outlier pixels. Default: 254.
@@ -29,24 +30,22 @@ class OODCrossEntropyLoss(nn.Module):
         loss_name: Name in the loss dict. Default: ``'loss_ce'``.
     """
 
+    supports_pixel_weight = True
+
     def __init__(self,
-                 ood_index: int = 254,
-                 ignore_index: int = 255,
+                 ood_index: int = OUTLIER_LABEL,
+                 ignore_index: int = IGNORE_INDEX,
                  class_weight: Optional[Sequence[float]] = None,
                  num_classes: Optional[int] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_ce') -> None:
-        super().__init__()
-        self.ood_index = ood_index
-        self.ignore_index = ignore_index
+        super().__init__(ood_index, ignore_index, loss_weight, loss_name)
         self.register_buffer(
             'class_weight',
             None if class_weight is None else torch.tensor(
                 [float(w) for w in class_weight], dtype=torch.float32),
             persistent=False)
         self.num_classes = num_classes
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
     def forward(self,
                 cls_score: Tensor,
@@ -66,7 +65,7 @@ class OODCrossEntropyLoss(nn.Module):
         Returns:
             Tensor: ``loss_weight`` times the mean cross-entropy.
         """
-        ignore = self.ignore_index if ignore_index is None else ignore_index
+        ignore = self.resolve_ignore_index(ignore_index, weight)
         num_classes = self.num_classes or cls_score.shape[1]
         if (self.class_weight is not None
                 and self.class_weight.numel() != num_classes):
@@ -78,8 +77,3 @@ class OODCrossEntropyLoss(nn.Module):
             class_weight=self.class_weight, pixel_weight=weight,
             num_classes=self.num_classes)
         return self.loss_weight * loss
-
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss in MMSeg's loss dict."""
-        return self._loss_name

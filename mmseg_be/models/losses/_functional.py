@@ -1,4 +1,9 @@
-"""Energy-based OOD regularization losses as pure functions.
+"""The OOD losses as pure functions: the maths of every loss module here.
+
+Each registered module (:mod:`.balanced_energy_loss`, :mod:`.energy_loss`,
+:mod:`.ood_cross_entropy`, :mod:`.pal_loss`) only holds configuration and
+calls one function of this module, as segmentation_models_pytorch's losses
+do; the tests check these functions directly.
 
 References:
     Choi, Jeong, Choi. "Balanced Energy Regularization Loss for
@@ -7,91 +12,28 @@ References:
     NeurIPS 2020 (the vanilla energy regularization).
     Tian et al. "Pixel-wise Energy-biased Abstention Learning for Anomaly
     Segmentation on Complex Urban Driving Scenes", ECCV 2022 (PEBAL: the 0.5
-    factor, the sparsity and smoothness terms of the segmentation form).
+    factor, the sparsity and smoothness terms of the segmentation form, and
+    the abstention loss).
 
 Every function takes logits ``(N, C, H, W)`` and labels ``(N, H, W)`` with
 in-distribution classes ``0..C-1``, ``ood_index`` on outlier pixels and
-``ignore_index`` on void pixels. The energies are computed in float32 (float64
-for float64 logits) with autocast off, so the losses are stable under fp16/bf16
-autocast. See
-docs/method.md for the formulas.
+``ignore_index`` on void pixels. The losses are computed in float32 (float64
+for float64 logits) with autocast off, so they are stable under fp16/bf16
+autocast. See docs/method.md for the formulas.
 """
-import functools
-from typing import Callable, Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .fused_energy import compute_dtype, energy_and_outlier_probs
+from ...constants import IGNORE_INDEX, OUTLIER_LABEL
+from ...scoring import gaussian_smooth
+from ._fused_energy import energy_and_outlier_probs
+from ._inputs import check_inputs, compute_dtype, without_autocast
+
 
 VARIANTS = ('released', 'pure')
-
-
-def without_autocast(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """Run a loss with autocast off so its matmuls and reductions stay in
-    (at least) float32 even inside an fp16/bf16 autocast region."""
-
-    @functools.wraps(fn)
-    def wrapper(logits: Tensor, *args, **kwargs) -> Tensor:
-        with torch.autocast(device_type=logits.device.type, enabled=False):
-            return fn(logits, *args, **kwargs)
-
-    return wrapper
-
-
-def check_inputs(logits: Tensor,
-                 label: Tensor,
-                 ood_index: int,
-                 ignore_index: int,
-                 num_classes: Optional[int] = None) -> Tuple[Tensor, int]:
-    """Validate logits and labels; select the in-distribution logits.
-
-    Args:
-        logits: ``(N, K, H, W)`` logits. ``K`` is C, or C+1 for a head with an
-            abstention channel (then ``num_classes`` must be given).
-        label: ``(N, H, W)`` integer labels.
-        ood_index: Label of outlier pixels.
-        ignore_index: Label of void pixels.
-        num_classes: Number C of in-distribution classes; None means all
-            channels are classes.
-
-    Returns:
-        tuple[Tensor, int]: The first C channels of ``logits`` and C.
-
-    Raises:
-        ValueError: On a shape mismatch, a wrong channel count or labels
-            outside ``{0..C-1, ood_index, ignore_index}``.
-    """
-    if logits.dim() != 4:
-        raise ValueError(
-            'Expected logits of shape (N, C, H, W), got '
-            f'{tuple(logits.shape)}.')
-    if label.shape != logits.shape[:1] + logits.shape[2:]:
-        raise ValueError(
-            f'Logits {tuple(logits.shape)} and labels {tuple(label.shape)} do '
-            'not match: labels must be (N, H, W) with the logits\' N, H, W '
-            '(resize the logits to the label size first).')
-    channels = logits.shape[1]
-    if num_classes is None:
-        num_classes = channels
-    elif channels not in (num_classes, num_classes + 1):
-        raise ValueError(
-            f'num_classes={num_classes} but the logits have {channels} '
-            'channels; expected C channels, or C+1 with an abstention '
-            'channel last.')
-    in_range = (label >= 0) & (label < num_classes)
-    valid = in_range | (label == ood_index) | (label == ignore_index)
-    if not bool(valid.all()):
-        bad = torch.unique(label[~valid]).tolist()
-        shown = bad[:20]
-        raise ValueError(
-            f'Labels {shown}{" ..." if len(bad) > 20 else ""} are outside '
-            f'the {num_classes} classes 0..{num_classes - 1}, '
-            f'ood_index={ood_index} and ignore_index={ignore_index}. Check '
-            'the dataset\'s label mapping (reduce_zero_label, trainIds) or '
-            'the loss\'s ood_index/ignore_index.')
-    return logits[:, :num_classes], num_classes
 
 
 def free_energy(logits: Tensor, temperature: float = 1.0) -> Tensor:
@@ -177,8 +119,8 @@ def balanced_energy_loss(logits: Tensor,
                          m_in: float = -12.0,
                          m_out: float = -6.0,
                          temperature: float = 1.0,
-                         ood_index: int = 254,
-                         ignore_index: int = 255,
+                         ood_index: int = OUTLIER_LABEL,
+                         ignore_index: int = IGNORE_INDEX,
                          lambda_sparse: float = 5e-4,
                          lambda_smooth: float = 3e-6,
                          variant: str = 'released',
@@ -247,8 +189,8 @@ def energy_loss(logits: Tensor,
                 m_in: float = -12.0,
                 m_out: float = -6.0,
                 temperature: float = 1.0,
-                ood_index: int = 254,
-                ignore_index: int = 255,
+                ood_index: int = OUTLIER_LABEL,
+                ignore_index: int = IGNORE_INDEX,
                 lambda_sparse: float = 5e-4,
                 lambda_smooth: float = 3e-6,
                 variant: str = 'released',
@@ -296,8 +238,8 @@ def energy_loss(logits: Tensor,
 @without_autocast
 def ood_cross_entropy(logits: Tensor,
                       label: Tensor,
-                      ood_index: int = 254,
-                      ignore_index: int = 255,
+                      ood_index: int = OUTLIER_LABEL,
+                      ignore_index: int = IGNORE_INDEX,
                       class_weight: Optional[Tensor] = None,
                       pixel_weight: Optional[Tensor] = None,
                       num_classes: Optional[int] = None) -> Tensor:
@@ -339,3 +281,96 @@ def ood_cross_entropy(logits: Tensor,
     if not bool(inlier.any()):
         return total
     return total / denom.clamp(min=torch.finfo(torch.float32).tiny)
+
+
+def check_blur(kernel_size: int, sigma: float) -> None:
+    """Reject a blur :func:`~mmseg_be.scoring.gaussian_smooth` cannot do.
+
+    Raises:
+        ValueError: Unless ``kernel_size`` is odd and >= 1 and ``sigma > 0``.
+    """
+    if kernel_size < 1 or kernel_size % 2 == 0 or sigma <= 0:
+        raise ValueError('The blur needs an odd kernel_size >= 1 and '
+                         f'sigma > 0, got {kernel_size} and {sigma}.')
+
+
+@without_autocast
+def abstention_loss(logits: Tensor,
+                    label: Tensor,
+                    num_classes: Optional[int] = None,
+                    ood_index: int = OUTLIER_LABEL,
+                    ignore_index: int = IGNORE_INDEX,
+                    blur_kernel_size: int = 7,
+                    blur_sigma: float = 1.0,
+                    ood_weight: float = 0.1,
+                    clamp_min: float = 1e-7) -> Tensor:
+    """The released PAL loss on a C+1-channel head.
+
+    With ``p = softmax`` over the C+1 channels, ``a = p[C]`` (abstention) and
+    the reward ``r = blur((logsumexp_{c<C} f_c)^2)`` per image (not
+    detached; the blur is the anomaly score's,
+    :func:`~mmseg_be.scoring.gaussian_smooth`, reflect-padded as
+    torchvision's ``GaussianBlur`` in the release)::
+
+        images without outlier pixels (group B):
+            L_B = -mean_{IN of B} log(p_y + a/r)
+        images with outlier pixels (group A):
+            L_A = -[mean_{IN of A} log(p_y + a/r)
+                    + ood_weight * mean_{OOD of A, c<C} log(max(p_c + a/r,
+                                                                clamp_min))]
+        L = L_A + L_B   (an empty group, or a mean over no pixel, is 0)
+
+    The two groups' losses are added, as the released training step calls the
+    PAL loss once on the images without and once on those with outliers.
+
+    Args:
+        logits: ``(N, C+1, H, W)`` logits, abstention channel last.
+        label: ``(N, H, W)`` labels.
+        num_classes: C; None means ``channels - 1``.
+        ood_index: Label of outlier pixels.
+        ignore_index: Label of void pixels.
+        blur_kernel_size: Size of the Gaussian blur of the reward.
+        blur_sigma: Sigma of that blur.
+        ood_weight: Weight of the outlier term (0.1 released).
+        clamp_min: Floor of ``p_c + a/r`` in the outlier term (1e-7 released).
+
+    Returns:
+        Tensor: The scalar loss, float32 (float64 for float64 logits).
+    """
+    channels = logits.shape[1] if logits.dim() == 4 else 0
+    if num_classes is None:
+        num_classes = channels - 1
+    if channels != num_classes + 1 or num_classes < 1:
+        raise ValueError(
+            f'PAL needs C+1 logit channels (abstention last); got {channels} '
+            f'channels for num_classes={num_classes}. Use a head with one '
+            'extra output channel, e.g. AbstentionASPPHead.')
+    check_inputs(logits, label, ood_index, ignore_index, num_classes)
+    check_blur(blur_kernel_size, blur_sigma)
+    f = logits.to(compute_dtype(logits))
+    probs = f.softmax(dim=1)
+    abstain = probs[:, num_classes]
+    energy_sq = torch.logsumexp(f[:, :num_classes], dim=1).square()
+    reward = gaussian_smooth(energy_sq, blur_kernel_size, blur_sigma)
+    boost = abstain / reward
+
+    outlier = label == ood_index
+    inlier = ~outlier & (label != ignore_index)
+    target = torch.where(inlier, label, torch.zeros_like(label)).long()
+    p_true = probs.gather(1, target.unsqueeze(1)).squeeze(1)
+    log_in = torch.log(torch.where(inlier, p_true + boost,
+                                   torch.ones_like(boost)))
+    image_has_ood = outlier.flatten(1).any(dim=1)
+
+    loss = log_in.new_zeros(())
+    for group in (image_has_ood, ~image_has_ood):
+        if not bool(group.any()):
+            continue
+        group_in = inlier[group]
+        loss = loss - log_in[group].sum() / group_in.sum().clamp(min=1)
+    if bool(outlier.any()):
+        # (K, C) class probabilities of the outlier pixels.
+        p_out = probs[:, :num_classes].permute(0, 2, 3, 1)[outlier]
+        boosted = (p_out + boost[outlier].unsqueeze(1)).clamp(min=clamp_min)
+        loss = loss - ood_weight * boosted.log().mean()
+    return loss

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmseg_be.models.losses.balanced_energy_loss import BalancedEnergyLoss
-from mmseg_be.models.losses.energy import balanced_energy_loss
+from mmseg_be.models.losses._functional import balanced_energy_loss
 from mmseg_be.models.losses.prior import (effective_num_classes,
                                           released_cityscapes_prior,
                                           released_margin_shift_fraction,

@@ -1,6 +1,12 @@
 """Energies of all pixels and the outlier pixels' class probabilities in one
 autograd node, the hot path of the balanced energy loss.
 
+An implementation detail of :func:`._functional.balanced_energy_loss`, not a
+formula of its own: it computes ``free_energy`` and the outlier pixels'
+softmax, the same values autograd's version would give (the tests compare
+both against a loop oracle); only the backward is hand-written, for speed
+and memory.
+
 Autograd's version (``logsumexp``, then a boolean gather of the outlier
 logits) builds two full-size gradient tensors and adds them, and runs each of
 logsumexp's passes over the whole tensor; here the gradient is built in one
@@ -11,10 +17,7 @@ from typing import Iterator, Tuple
 import torch
 from torch import Tensor
 
-
-def compute_dtype(logits: Tensor) -> torch.dtype:
-    """float32, or float64 for float64 logits (exact tests, gradcheck)."""
-    return torch.promote_types(logits.dtype, torch.float32)
+from ._inputs import compute_dtype
 
 
 # Elements per CPU chunk (2 MiB of float32): small enough for the cache, so

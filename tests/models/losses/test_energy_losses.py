@@ -8,8 +8,9 @@ import mmseg_be  # noqa: F401  (registers the losses)
 from mmseg.registry import MODELS
 from mmseg_be.models.losses import (BalancedEnergyLoss, EnergyLoss,
                                     OODCrossEntropyLoss)
-from mmseg_be.models.losses.energy import (balanced_energy_loss, energy_loss,
-                                           ood_cross_entropy)
+from mmseg_be.models.losses._functional import (balanced_energy_loss,
+                                                energy_loss,
+                                                ood_cross_entropy)
 
 OOD, IGN = 254, 255
 

@@ -1,0 +1,66 @@
+"""The base of the OOD loss modules: the arguments every one of them takes."""
+from typing import Optional
+
+import torch.nn as nn
+from torch import Tensor
+
+from ...constants import IGNORE_INDEX, OUTLIER_LABEL
+
+
+class BaseOODLoss(nn.Module):
+    """Configuration shared by the OOD losses; subclasses hold the rest of
+    their arguments and call one function of :mod:`._functional`.
+
+    Args:
+        ood_index: Label of pasted outlier pixels. Default: 254
+            (:data:`~mmseg_be.constants.OUTLIER_LABEL`).
+        ignore_index: Label of void pixels; the value MMSeg's decode head
+            passes to ``forward`` takes precedence. Default: 255
+            (:data:`~mmseg_be.constants.IGNORE_INDEX`).
+        loss_weight: Multiplier of the loss.
+        loss_name: Name in MMSeg's loss dict; must start with ``loss_`` to be
+            back-propagated.
+    """
+
+    #: Whether ``forward`` accepts the per-pixel ``weight`` that MMSeg's
+    #: decode head passes when a pixel sampler is set.
+    supports_pixel_weight = False
+
+    def __init__(self,
+                 ood_index: int = OUTLIER_LABEL,
+                 ignore_index: int = IGNORE_INDEX,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_ood') -> None:
+        super().__init__()
+        self.ood_index = ood_index
+        self.ignore_index = ignore_index
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def resolve_ignore_index(self, ignore_index: Optional[int],
+                             weight: Optional[Tensor] = None) -> int:
+        """The void label for one ``forward`` call, after checking ``weight``.
+
+        Args:
+            ignore_index: The value ``forward`` got; None uses the
+                constructor's.
+            weight: The per-pixel weight ``forward`` got.
+
+        Returns:
+            int: The void label to use.
+
+        Raises:
+            ValueError: If a per-pixel weight is given to a loss without
+                per-pixel weighting (rather than ignoring it silently).
+        """
+        if weight is not None and not self.supports_pixel_weight:
+            raise ValueError(
+                f'{type(self).__name__} does not support per-pixel weights '
+                'from a pixel sampler (decode_head.sampler); remove the '
+                'sampler from the config.')
+        return self.ignore_index if ignore_index is None else ignore_index
+
+    @property
+    def loss_name(self) -> str:
+        """Name of the loss in MMSeg's loss dict."""
+        return self._loss_name
