@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 import mmseg_be  # noqa: E402,F401
 from mmseg.registry import TRANSFORMS  # noqa: E402
-from mmseg_be.datasets.transforms import OutlierBankWriter  # noqa: E402
+from mmseg_be.outliers import OutlierBankWriter  # noqa: E402
 
 
 def make_scene(root: str, rng: np.random.Generator) -> dict:

@@ -14,13 +14,15 @@ import cv2
 import numpy as np
 from mmseg.registry import DATASETS
 
+from mmseg_be.constants import IGNORE_INDEX
 from mmseg_be.utils.image_io import read_image
 
 from .ood_base import OODBenchmarkDataset
 
 LAF_FREE_ROAD = 1
 LAF_OBSTACLE_IDS = range(2, 201)
-LAF_VALUE_MAP = {0: 255, LAF_FREE_ROAD: 0, **{i: 1 for i in LAF_OBSTACLE_IDS}}
+LAF_VALUE_MAP = {0: IGNORE_INDEX, LAF_FREE_ROAD: 0,
+                 **{i: 1 for i in LAF_OBSTACLE_IDS}}
 
 
 @DATASETS.register_module()

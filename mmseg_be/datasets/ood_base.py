@@ -4,7 +4,7 @@ Every benchmark release is read in its own folder layout, but all of them are
 seen by the model and the evaluator the same way: an image and a label map
 with 0 (inlier), 1 (anomaly) and 255 (ignore). Raw encodings that differ
 (Road Anomaly's value 2, LostAndFound's label ids) are converted on the fly by
-:class:`~mmseg_be.datasets.ood_loading.LoadOODAnnotations`, which reads the
+:class:`~mmseg_be.datasets.transforms.LoadOODAnnotations`, which reads the
 per-dataset value map that this base class puts into every sample.
 """
 import os
@@ -14,6 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import mmengine
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
+
+from mmseg_be.constants import IGNORE_INDEX
 
 OOD_METAINFO = dict(
     classes=('inlier', 'anomaly'), palette=[[0, 160, 0], [255, 0, 0]])
@@ -115,7 +117,7 @@ class OODBenchmarkDataset(BaseSegDataset):
         self.img_suffixes: Tuple[str, ...] = (
             (img_suffix, ) if isinstance(img_suffix, str) else
             tuple(img_suffix))
-        kwargs.setdefault('ignore_index', 255)
+        kwargs.setdefault('ignore_index', IGNORE_INDEX)
         if kwargs.get('reduce_zero_label', False):
             raise ValueError(
                 f'{type(self).__name__}: reduce_zero_label=True would turn '

@@ -45,8 +45,8 @@ def test_quick_demo_produces_every_stage(tmp_path):
                                 '*.hdf5'))
     assert len(frames) == num_anomaly
     # The terminal table: four rows of three finite numbers, in percent.
-    rows = re.findall(r'^(.+?/ (?:max logit|energy))\s+([-\d.na]+)\s+'
-                      r'([-\d.na]+)\s+([-\d.na]+)$', out, re.M)
+    rows = re.findall(r'^(.+?/ (?:max logit|energy))\s+\|\s+([-\d.na]+)\s+'
+                      r'\|\s+([-\d.na]+)\s+\|\s+([-\d.na]+)$', out, re.M)
     assert len(rows) == 4
     for _, *values in rows:
         assert all(0.0 <= float(v) <= 100.0 for v in values)

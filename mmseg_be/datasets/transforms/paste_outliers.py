@@ -6,7 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from .outlier_bank import OutlierBank
+from mmseg_be.constants import OUTLIER_LABEL
+from mmseg_be.outliers.bank import OutlierBank
 
 #: Released recipe: each epoch draws 10% as many outlier samples as there are
 #: Cityscapes images and appends them to the clean ones, so 0.1 / 1.1 = 1/11
@@ -71,7 +72,8 @@ class PasteOutliers(BaseTransform):
             object fades into the scene near its border while the label stays
             exact. Default: False (released: hard paste).
         blend_sigma (float): Gaussian sigma of the blending in pixels.
-        ood_index (int): Label of pasted pixels. Default: 254.
+        ood_index (int): Label of pasted pixels. Default:
+            :data:`~mmseg_be.constants.OUTLIER_LABEL` (254).
         channel_order (str): Channel order of ``results['img']``: 'bgr'
             (mmcv's ``LoadImageFromFile`` default) or 'rgb'.
     """
@@ -85,7 +87,7 @@ class PasteOutliers(BaseTransform):
                  placement_labels: Optional[Sequence[int]] = None,
                  blend: bool = False,
                  blend_sigma: float = 2.0,
-                 ood_index: int = 254,
+                 ood_index: int = OUTLIER_LABEL,
                  channel_order: str = 'bgr') -> None:
         super().__init__()
         if not 0.0 <= prob <= 1.0:

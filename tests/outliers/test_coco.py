@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from mmseg_be.datasets.coco_outliers import (CocoOutlierSettings,
-                                             build_coco_outlier_bank,
-                                             format_summary)
-from mmseg_be.datasets.transforms.outlier_bank import OutlierBank
+from mmseg_be.outliers.bank import OutlierBank
+from mmseg_be.outliers.coco import (CocoOutlierSettings,
+                                    build_coco_outlier_bank, format_summary)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EXCLUDED = {1, 2, 3, 4, 6, 8, 10, 13}

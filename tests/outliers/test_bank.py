@@ -6,8 +6,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmseg_be.datasets.transforms.outlier_bank import (OutlierBank,
-                                                       OutlierBankWriter)
+from mmseg_be.outliers.bank import OutlierBank, OutlierBankWriter
+from mmseg_be.utils.atomic_io import TMP_MARK
 
 
 def ring_object(rng, h=12, w=17):
@@ -57,7 +57,7 @@ def test_existing_keys_are_skipped_across_writers(tmp_path):
     assert w2.add(canvas, mask, {}, key='b')
     assert len(OutlierBank(str(tmp_path))) == 2
     leftovers = [f for f in os.listdir(tmp_path / 'objects')
-                 if f.startswith('.tmp_')]
+                 if TMP_MARK in f]
     assert leftovers == []
 
 

@@ -8,7 +8,8 @@ import pytest
 
 import mmseg_be  # noqa: F401
 from mmseg.registry import TRANSFORMS
-from mmseg_be.datasets.ood_loading import describe_value_map, value_lut
+from mmseg_be.datasets.transforms.loading import (describe_value_map,
+                                                  value_lut)
 
 
 def write_label(tmp_path, array, name='label.png'):

@@ -16,6 +16,8 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
+from mmseg_be.constants import IGNORE_INDEX
+
 
 def _draw_sample(rng: np.random.Generator, size: Tuple[int, int],
                  num_classes: int, ood_value: Optional[int],
@@ -43,7 +45,7 @@ def write_toy_seg_dataset(root: str,
                           size: Tuple[int, int] = (64, 96),
                           num_classes: int = 4,
                           ood_value: Optional[int] = None,
-                          ignore_index: int = 255,
+                          ignore_index: int = IGNORE_INDEX,
                           seed: int = 0) -> str:
     """Write a train and a val split of generated images and labels.
 
@@ -53,7 +55,8 @@ def write_toy_seg_dataset(root: str,
         size: (height, width) of every image.
         num_classes: Number of in-distribution classes (labels 0..C-1).
         ood_value: If given, one rectangle per image gets this label (e.g.
-            254 for pasted outliers, or an anomaly label).
+            :data:`~mmseg_be.constants.OUTLIER_LABEL` for pasted outliers,
+            or an anomaly label).
         ignore_index: Label of the two left pixel columns.
         seed: Seed of the generator; same seed, same files.
 

@@ -15,7 +15,8 @@ fields (COCO: ``image_id``, ``category_ids``, ``ann_ids``, ``source``).
 
 Loading one object decodes one small PNG, so a transform can sample objects
 at random without holding the bank in memory. Writes are crash safe: each PNG
-is written to a temporary file and renamed, and its index line is appended
+is written through :func:`mmseg_be.utils.atomic_io.atomic_write_bytes`
+(a temporary file, fsync, rename), and its index line is appended
 only afterwards with a single ``write`` + ``fsync``; re-running a builder skips
 the keys already indexed, and a torn last index line (a crash mid-append) is
 dropped and redone.
@@ -23,31 +24,17 @@ dropped and redone.
 import json
 import os
 import os.path as osp
-import tempfile
 import warnings
 from typing import Dict, Iterator, Optional, Set, Tuple
 
 import cv2
 import numpy as np
 
+from mmseg_be.utils.atomic_io import atomic_write_bytes
+
 INDEX_FILE = 'index.jsonl'
 INFO_FILE = 'bank_info.json'
 OBJECTS_DIR = 'objects'
-
-
-def _atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers never see a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), prefix='.tmp_')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def crop_to_mask(rgb: np.ndarray, mask: np.ndarray
@@ -138,7 +125,7 @@ class OutlierBankWriter:
                     f'{path} was built with settings {old}, not {info}: '
                     'use another output directory or delete the old bank')
         else:
-            _atomic_write_bytes(path, json.dumps(info, indent=1).encode())
+            atomic_write_bytes(path, json.dumps(info, indent=1).encode())
 
     def _read_keys(self) -> Set[str]:
         if not osp.exists(self.index_path):
@@ -180,7 +167,7 @@ class OutlierBankWriter:
         if not key or '/' in key or key.startswith('.'):
             raise ValueError(f'invalid entry key {key!r}')
         rel = f'{OBJECTS_DIR}/{key}.png'
-        _atomic_write_bytes(osp.join(self.root, rel), png)
+        atomic_write_bytes(osp.join(self.root, rel), png)
         line = json.dumps(dict(meta, key=key, file=rel)) + '\n'
         with open(self.index_path, 'ab') as f:
             f.write(line.encode())

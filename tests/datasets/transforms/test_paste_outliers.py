@@ -12,8 +12,8 @@ from mmseg.registry import DATASETS, TRANSFORMS
 
 import mmseg_be  # noqa: F401  (registers PasteOutliers)
 from mmseg_be.datasets.transforms import PasteOutliers
-from mmseg_be.datasets.transforms.outlier_bank import (OutlierBank,
-                                                       OutlierBankWriter)
+from mmseg_be.outliers.bank import OutlierBank, OutlierBankWriter
+from tests.helpers import REPO
 
 
 def blob_mask(rng, h, w):
@@ -209,8 +209,7 @@ def test_same_seed_same_output_with_two_workers(bank_root):
 
 
 def test_dataset_config_builds_and_pastes(bank_root, tmp_path):
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    base = osp.join(repo, 'configs', '_base_', 'datasets')
+    base = osp.join(REPO, 'configs', '_base_', 'datasets')
     leaf = tmp_path / 'leaf.py'
     leaf.write_text(f"_base_ = ['{base}/cityscapes_coco_outliers.py', "
                     f"'{base}/fishyscapes_lost_and_found.py']\n")

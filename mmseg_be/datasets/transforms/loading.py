@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
+from mmseg_be.constants import IGNORE_INDEX
 from mmseg_be.utils.image_io import UnreadableImageError
 
 
@@ -88,7 +89,7 @@ class LoadOODAnnotations(BaseTransform):
 
     def __init__(self,
                  value_map: Optional[Dict[int, int]] = None,
-                 allowed_values: Sequence[int] = (0, 1, 255),
+                 allowed_values: Sequence[int] = (0, 1, IGNORE_INDEX),
                  imdecode_backend: str = 'pillow',
                  backend_args: Optional[dict] = None) -> None:
         self.value_map = dict(value_map) if value_map is not None else None

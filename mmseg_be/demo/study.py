@@ -15,6 +15,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from .scenes import CLASSES
+
 METRICS = ('AUROC', 'AP', 'FPR95')
 
 
@@ -285,7 +287,6 @@ def prior_diagnostics(prior: Sequence[float], gamma: float, m_in: float,
 
 def describe(diag: Mapping) -> str:
     """One line of words for :func:`prior_diagnostics` (+ ``test_anomaly``)."""
-    from mmseg_be.datasets.synthetic import CLASSES
 
     def dist(values):
         ranked = sorted(zip(CLASSES, values), key=lambda kv: -kv[1])

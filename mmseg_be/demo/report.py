@@ -1,9 +1,10 @@
-"""Results table and ``report.md`` of the demo (tools/demo.py)."""
+"""Results table and ``report.md`` of the demo (``tools/demo.py``)."""
 import json
 import math
 import os.path as osp
 from typing import Dict, List, Mapping, Sequence
 
+from mmseg_be.utils.table import format_table
 from mmseg_be.visualization.figures import write_figures
 from mmseg_be.visualization.report import load_curves_json
 
@@ -45,22 +46,19 @@ def combined_figure(eval_dirs: Mapping[str, str], out_dir: str,
 
 
 def markdown_table(rows: Mapping[str, Mapping[str, float]]) -> str:
-    lines = ['| model / score | AUROC (%) | AP (%) | FPR95 (%) |',
-             '|---|---|---|---|']
-    for name, m in rows.items():
-        lines.append(f'| {name} | ' + ' | '.join(f'{m[k]:.2f}'
-                                                 for k in METRICS) + ' |')
-    return '\n'.join(lines)
+    """The results as a Markdown table (report.md)."""
+    return format_table(['model / score'] + [f'{k} (%)' for k in METRICS],
+                        _cells(rows), style='markdown')
 
 
 def terminal_table(rows: Mapping[str, Mapping[str, float]]) -> str:
-    width = max(len(n) for n in rows)
-    head = f'{"model / score":<{width}}  {"AUROC":>7}  {"AP":>7}  {"FPR95":>7}'
-    lines = [head, '-' * len(head)]
-    for name, m in rows.items():
-        lines.append(f'{name:<{width}}  ' + '  '.join(
-            f'{m[k]:7.2f}' for k in METRICS))
-    return '\n'.join(lines)
+    """The results as a plain-text table (the terminal)."""
+    return format_table(['model / score', *METRICS], _cells(rows))
+
+
+def _cells(rows: Mapping[str, Mapping[str, float]]) -> List[list]:
+    return [[name, *(float(m[k]) for k in METRICS)]
+            for name, m in rows.items()]
 
 
 def checks(rows: Mapping[str, Mapping[str, float]], balanced: str,

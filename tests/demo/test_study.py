@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mmseg_be.apis import demo_study as study
+from mmseg_be.demo import study
 from tests.helpers import REPO
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from mmseg_be.utils.image_io import UnreadableImageError, read_image
-from .transforms.outlier_bank import OutlierBankWriter, encode_entry
+from .bank import OutlierBankWriter, encode_entry
 
 #: COCO ids of person, bicycle, car, motorcycle, bus, truck, traffic light,
 #: stop sign: the classes Cityscapes already knows.
