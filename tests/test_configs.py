@@ -3,6 +3,7 @@
 Datasets are built over fixture trees made here in each release's layout
 (tests/datasets/ood_fixtures.py), with a tiny generated outlier bank.
 """
+import ast
 import copy
 import glob
 import os
@@ -11,6 +12,7 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -131,3 +133,86 @@ def test_leaf_config_builds(path, tmp_path, bank):
             # miss the object in one draw, not in ten).
             assert any(254 in dataset[i % len(dataset)]['data_samples']
                        .gt_sem_seg.data for i in range(10))
+
+
+CONFIG_FILES = sorted(
+    glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True))
+
+
+@pytest.mark.parametrize('path', CONFIG_FILES,
+                         ids=[osp.relpath(p, REPO) for p in CONFIG_FILES])
+def test_config_defines_no_function(path):
+    # Configs are data: a function is dropped from the resolved config,
+    # hides what a value is, and mmengine's lazy configs refuse it.
+    with open(path) as f:
+        tree = ast.parse(f.read(), filename=path)
+    functions = [(type(node).__name__, node.lineno) for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                      ast.Lambda))]
+    assert functions == []
+
+
+def flatten(node, prefix=''):
+    """Every leaf value of a nested dict/list under its dotted path."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            out.update(flatten(value, f'{prefix}.{key}' if prefix else key))
+        return out
+    if isinstance(node, (list, tuple)):
+        out = {f'{prefix}[len]': len(node)}
+        for i, value in enumerate(node):
+            out.update(flatten(value, f'{prefix}[{i}]'))
+        return out
+    return {prefix: node}
+
+
+@pytest.mark.parametrize('folder,kind', [('balanced_energy', 'balanced-energy'),
+                                         ('energy', 'energy')])
+def test_r50_leaf_is_the_r101_leaf_but_depth_and_weights(folder, kind):
+    name = '{}_' + kind + '_4xb2-8k_cityscapes-coco-512x1024.py'
+    r50, r101 = (flatten(Config.fromfile(osp.join(
+        REPO, 'configs', folder, name.format(depth))).to_dict())
+        for depth in ('deeplabv3plus_r50-d8', 'deeplabv3plus_r101-d8'))
+    differing = {k for k in set(r50) | set(r101) if r50.get(k) != r101.get(k)}
+    assert differing == {'model.backbone.depth', 'load_from'}
+    assert (r50['model.backbone.depth'], r101['model.backbone.depth']) == \
+        (50, 101)
+    assert 'deeplabv3plus_r50-d8_512x1024_80k_cityscapes' in r50['load_from']
+    assert 'deeplabv3plus_r101-d8_512x1024_80k_cityscapes' in \
+        r101['load_from']
+    # Both start from the zoo checkpoint, never from ImageNet weights.
+    assert r50['model.pretrained'] is None is r101['model.pretrained']
+
+
+# The released Cityscapes-COCO prior as the released code writes it
+# (19 classes, trainId order; it sums to 1.0001).
+RELEASED_PRIOR = [
+    0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
+    0.0980, 0.0022, 0.1531, 0.0292, 0.0871, 0.1199, 0.0160, 0.0071, 0.0170,
+    0.0094
+]
+RELEASED_PRIOR_LEAVES = [
+    'balanced_energy/deeplabv3plus_r101-d8_balanced-energy_4xb2-8k_'
+    'cityscapes-coco-512x1024.py',
+    'balanced_energy/deeplabv3plus_r50-d8_balanced-energy_4xb2-8k_'
+    'cityscapes-coco-512x1024.py',
+    'balanced_energy/deeplabv3plus_r101-d8_pal-balanced-energy_1xb8-8k_'
+    'cityscapes-coco-900x900.py',
+]
+
+
+@pytest.mark.parametrize('leaf', RELEASED_PRIOR_LEAVES)
+def test_named_released_prior_builds_the_released_values(leaf):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', leaf))
+    (loss_cfg, ) = [loss for loss in cfg.model.decode_head.loss_decode
+                    if loss.type == 'BalancedEnergyLoss']
+    assert loss_cfg.prior == 'cityscapes-coco-released'
+    init_default_scope('mmseg')
+    loss = MODELS.build(loss_cfg)
+    # The same loss given the list itself, as these configs used to.
+    from_list = MODELS.build(dict(loss_cfg.to_dict(), prior=RELEASED_PRIOR))
+    assert torch.equal(loss.prior, from_list.prior)
+    expected = torch.tensor(RELEASED_PRIOR, dtype=torch.float64)
+    expected = expected / expected.sum()
+    assert torch.allclose(loss.prior.double(), expected, rtol=0, atol=1e-7)

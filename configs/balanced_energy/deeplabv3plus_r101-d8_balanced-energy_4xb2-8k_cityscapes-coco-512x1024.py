@@ -3,8 +3,10 @@
 # alpha 5, gamma 3, lambda_sparse 5e-4, lambda_smooth 3e-6, weight 0.1),
 # starting from MMSeg's Cityscapes model-zoo checkpoint. Download it first:
 #   mkdir -p checkpoints && wget -P checkpoints https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x1024_80k_cityscapes/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth
-# The prior: the released 19 values below; replace them with your own
-# estimate (tools/estimate_prior.py, docs/method.md) as prior='prior.json'.
+# The prior: the released 19 Cityscapes values, by name
+# ('cityscapes-coco-released', mmseg_be/models/losses/prior.py); replace it
+# with your own estimate (tools/estimate_prior.py, docs/method.md) as
+# prior='prior.json'.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     'mmseg::_base_/default_runtime.py',
@@ -15,18 +17,13 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
 load_from = 'checkpoints/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth'  # noqa
-released_prior = [
-    0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
-    0.0980, 0.0022, 0.1531, 0.0292, 0.0871, 0.1199, 0.0160, 0.0071, 0.0170,
-    0.0094
-]
 model = dict(
     pretrained=None,  # weights come from load_from
     data_preprocessor=dict(size=(512, 1024)),
     backbone=dict(depth=101),
     decode_head=dict(loss_decode=[
         dict(type='OODCrossEntropyLoss', loss_weight=1.0),
-        dict(type='BalancedEnergyLoss', prior=released_prior,
+        dict(type='BalancedEnergyLoss', prior='cityscapes-coco-released',
              loss_weight=0.1),
     ]),
     auxiliary_head=dict(

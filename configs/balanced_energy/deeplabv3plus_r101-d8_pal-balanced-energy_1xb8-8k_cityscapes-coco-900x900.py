@@ -32,13 +32,9 @@ load_from = 'checkpoints/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_
 
 num_classes = 19
 crop_size = (900, 900)
-# Released class prior (Cityscapes trainId order); replace with your own
-# estimate as prior='prior.json' (docs/method.md, "The class prior").
-released_prior = [
-    0.1525, 0.0133, 0.1067, 0.0401, 0.0339, 0.0053, 0.0011, 0.0280, 0.0802,
-    0.0980, 0.0022, 0.1531, 0.0292, 0.0871, 0.1199, 0.0160, 0.0071, 0.0170,
-    0.0094
-]
+# The released class prior (Cityscapes trainId order) is named in the loss
+# below ('cityscapes-coco-released'); replace it with your own estimate as
+# prior='prior.json' (docs/method.md, "The class prior").
 model = dict(
     pretrained=None,  # weights come from load_from
     data_preprocessor=dict(size=crop_size),
@@ -49,7 +45,7 @@ model = dict(
         loss_decode=[
             dict(type='PALLoss', num_classes=num_classes, loss_weight=1.0),
             dict(type='BalancedEnergyLoss', num_classes=num_classes,
-                 prior=released_prior, loss_weight=0.1),
+                 prior='cityscapes-coco-released', loss_weight=0.1),
         ]),
     # The released recipe has no auxiliary head (and its backbone is frozen).
     auxiliary_head=None)

@@ -1,28 +1,10 @@
-# DeepLabV3+ R-50-D8 fine-tuned on Cityscapes + pasted COCO outliers with vanilla
-# energy regularization (Liu et al.; the baseline of the paper: m_in -12,
-# m_out -6 as in the balanced loss, weight 0.1, no class prior),
-# starting from MMSeg's Cityscapes model-zoo checkpoint. Download it first:
+# DeepLabV3+ R-50-D8: the R-101-D8 recipe of this folder (same data,
+# schedule, losses and score) on MMSeg's R-50-D8 Cityscapes model-zoo
+# checkpoint. Download it first:
 #   mkdir -p checkpoints && wget -P checkpoints https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r50-d8_512x1024_80k_cityscapes/deeplabv3plus_r50-d8_512x1024_80k_cityscapes_20200606_114049-f9fb496d.pth
-_base_ = [
-    'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/datasets/cityscapes_coco_outliers.py',
-    '../_base_/datasets/fishyscapes_lost_and_found.py',
-    '../_base_/schedules/ood_finetune_8k.py',
-]
-custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
+# Only the depth and the starting weights differ (as in MMSeg's own R-50 /
+# R-101 pairs; tests/test_configs.py compares the two resolved configs).
+_base_ = './deeplabv3plus_r101-d8_energy_4xb2-8k_cityscapes-coco-512x1024.py'
 
 load_from = 'checkpoints/deeplabv3plus_r50-d8_512x1024_80k_cityscapes_20200606_114049-f9fb496d.pth'  # noqa
-model = dict(
-    pretrained=None,  # weights come from load_from
-    data_preprocessor=dict(size=(512, 1024)),
-    decode_head=dict(loss_decode=[
-        dict(type='OODCrossEntropyLoss', loss_weight=1.0),
-        dict(type='EnergyLoss', loss_weight=0.1),
-    ]),
-    auxiliary_head=dict(
-        loss_decode=dict(
-            _delete_=True, type='OODCrossEntropyLoss', loss_weight=0.4)))
-# Released inference: energy smoothed by a 7x7 Gaussian (sigma 1), for
-# validation, heat maps and export alike.
-anomaly_score = dict(name='energy', smooth_kernel=7, smooth_sigma=1.0)
+model = dict(backbone=dict(depth=50))

@@ -10,55 +10,86 @@ test_pipeline = [
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]
-
-
-def _loader(dataset_type, data_root, **dataset_args):
-    return dict(
-        batch_size=1,
-        num_workers=2,
-        persistent_workers=True,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(
-            type=dataset_type,
-            data_root=data_root,
-            pipeline=test_pipeline,
-            **dataset_args))
-
-
 pixel_metric = dict(type='PixelOODMetric')
+# Each benchmark's dataloader is written out in full (no helper function:
+# a config is data), the same batch size, workers and sampler for all.
 benchmarks = [
     dict(
         name='fs_lost_and_found',
-        dataloader=_loader('FishyscapesLostAndFoundDataset',
-                           'data/fishyscapes/LostAndFound'),
+        dataloader=dict(
+            batch_size=1,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='FishyscapesLostAndFoundDataset',
+                data_root='data/fishyscapes/LostAndFound',
+                pipeline=test_pipeline)),
         evaluator=pixel_metric),
     dict(
         name='fs_static',
-        dataloader=_loader('FishyscapesStaticDataset',
-                           'data/fishyscapes/Static'),
+        dataloader=dict(
+            batch_size=1,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='FishyscapesStaticDataset',
+                data_root='data/fishyscapes/Static',
+                pipeline=test_pipeline)),
         evaluator=pixel_metric),
     dict(
         name='road_anomaly',
-        dataloader=_loader('RoadAnomalyDataset', 'data/RoadAnomaly_jpg'),
+        dataloader=dict(
+            batch_size=1,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='RoadAnomalyDataset',
+                data_root='data/RoadAnomaly_jpg',
+                pipeline=test_pipeline)),
         evaluator=pixel_metric),
     dict(
         name='smiyc_anomaly_track',
-        dataloader=_loader('SMIYCAnomalyTrackDataset',
-                           'data/smiyc/dataset_AnomalyTrack'),
+        dataloader=dict(
+            batch_size=1,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='SMIYCAnomalyTrackDataset',
+                data_root='data/smiyc/dataset_AnomalyTrack',
+                pipeline=test_pipeline)),
         evaluator=dict(
             type='PixelOODMetric', component_metrics=True,
             track='anomaly')),
     dict(
         name='smiyc_obstacle_track',
-        dataloader=_loader('SMIYCObstacleTrackDataset',
-                           'data/smiyc/dataset_ObstacleTrack'),
+        dataloader=dict(
+            batch_size=1,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='SMIYCObstacleTrackDataset',
+                data_root='data/smiyc/dataset_ObstacleTrack',
+                pipeline=test_pipeline)),
         evaluator=dict(
             type='PixelOODMetric', component_metrics=True,
             track='obstacle')),
     dict(
         name='lost_and_found',
-        dataloader=_loader('LostAndFoundDataset', 'data/lost_and_found',
-                           split='test'),
+        dataloader=dict(
+            batch_size=1,
+            num_workers=2,
+            persistent_workers=True,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dict(
+                type='LostAndFoundDataset',
+                data_root='data/lost_and_found',
+                split='test',
+                pipeline=test_pipeline)),
         evaluator=pixel_metric),
 ]
 test_cfg = dict(type='MultiDatasetTestLoop', benchmarks=benchmarks)

@@ -1,47 +1,12 @@
 # SegmentMeIfYouCan AnomalyTrack (RoadAnomaly21), public validation labels
-# (docs/benchmarks.md).
-# Full-resolution, single-scale inference (as the released evaluation): the
-# test pipeline has no Resize. Labels reach the model as 0 inlier, 1 anomaly,
-# 255 ignore (LoadOODAnnotations converts raw values and checks them).
+# (docs/benchmarks.md). Everything but the dataset, its root and the track
+# comes from smiyc.py, shared with the ObstacleTrack.
+_base_ = ['./smiyc.py']
+
 dataset_type = 'SMIYCAnomalyTrackDataset'
 data_root = 'data/smiyc/dataset_AnomalyTrack'
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadOODAnnotations'),
-    dict(type='PackSegInputs'),
-]
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 val_dataloader = test_dataloader
-test_evaluator = dict(
-    type='PixelOODMetric', component_metrics=True,
-    track='anomaly')
+test_evaluator = dict(track='anomaly')
 val_evaluator = test_evaluator
-# The one anomaly-score setting of a run: the metric, the heat maps
-# (--show-dir) and the submission export all use it (AnomalyScoreHook hands
-# it over). Override with --score/--score-options, or --cfg-options
-# anomaly_score.smooth_kernel=None with MMSeg's own tools.
-anomaly_score = dict(name='energy', temperature=1.0, smooth_kernel=None,
-                     smooth_sigma=1.0)
-custom_hooks = [dict(type='AnomalyScoreHook')]
-
-# Test images without public labels (every frame of the release), for the
-# submission exporter: no label loading.
-export_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
-export_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        with_labels=False,
-        pipeline=export_pipeline))
+export_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
