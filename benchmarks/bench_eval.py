@@ -43,8 +43,8 @@ def frame(i: int, height: int, width: int, dtype=np.float32):
 
 
 def run_worker(method: str, frames: int, height: int, width: int) -> dict:
-    from mmseg_be.evaluation.binned import SMIYCBinnedAccumulator
-    from mmseg_be.evaluation.functional import PixelOODAccumulator
+    from mmseg_be.evaluation.binned_accumulator import SMIYCBinnedAccumulator
+    from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
     dtype = np.float16 if method == 'stream_f16' else np.float32
     options = dict(sklearn_float_order=method == 'stream_bits')
     busy = cpu = 0.0

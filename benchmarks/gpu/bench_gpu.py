@@ -35,7 +35,7 @@ sys.path.insert(0, ROOT)
 
 import mmseg_be  # noqa: E402,F401  (registers the losses and models)
 from bench_loss import BAL, CE, build_case, time_loss  # noqa: E402
-from mmseg_be.evaluation.functional import PixelOODAccumulator  # noqa: E402
+from mmseg_be.evaluation import PixelOODAccumulator  # noqa: E402
 
 CONFIG = osp.join(ROOT, 'configs', 'balanced_energy', 'deeplabv3plus_r101-'
                   'd8_balanced-energy_4xb2-8k_cityscapes-coco-512x1024.py')

@@ -1,10 +1,11 @@
 """Pixel-level OOD evaluation: exact streaming metrics, SMIYC binned and
 component metrics, and the MMSeg ``PixelOODMetric``."""
-from .binned import SMIYCBinnedAccumulator
-from .component_metric import (ComponentMetricAccumulator, F1_THRESHOLDS,
+from .binned_accumulator import SMIYCBinnedAccumulator
+from .component_accumulator import (ComponentMetricAccumulator, F1_THRESHOLDS,
                                TRACK_SIZES, segment_components)
-from .functional import PixelOODAccumulator, split_valid
+from .pixel_accumulator import PixelOODAccumulator
 from .pixel_ood_metric import PixelOODMetric
+from .valid_pixels import split_valid
 
 __all__ = [
     'ComponentMetricAccumulator', 'F1_THRESHOLDS', 'PixelOODAccumulator',

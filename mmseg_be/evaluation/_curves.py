@@ -23,7 +23,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._pairwise import StreamingPairwiseSum
-from ._tables import Table, count_union, table_total, union_chunks_desc
+from ._run_length_tables import (Table, count_union, table_total,
+                                 union_chunks_desc)
 
 def empty_result(neg: Optional[Table], pos: Optional[Table],
                  tprs: Sequence[float], pebal_compat: bool) -> Dict[str, Any]:

@@ -17,8 +17,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._keyhist import KeyHistogram
-from ._tables import CHUNK, Table, run_length, table_total
+from ._key_histogram import KeyHistogram
+from ._run_length_tables import CHUNK, Table, run_length, table_total
 
 Inliers = Union[Table, KeyHistogram]
 

@@ -22,69 +22,31 @@ be a repeat. Each rank therefore folds an image into its tables only when the
 next one arrives; at the end, knowing the dataset length, the merge folds a
 rank's last image only if its position is inside the dataset.
 """
-import json
 import os
 import os.path as osp
 import shutil
 import tempfile
 import warnings
 from collections import Counter
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.dist import get_dist_info
 from mmengine.evaluator import BaseMetric
-from PIL import Image
 from mmseg.registry import METRICS
 
+from ..constants import IGNORE_INDEX
 from ..scoring import AnomalyScoreUser, compute_anomaly_score
-from .binned import SMIYCBinnedAccumulator
-from .component_metric import ComponentMetricAccumulator
-from .functional import PixelOODAccumulator
-
-#: One image waiting to be folded: (name, scores, labels).
-_Pending = Tuple[str, np.ndarray, np.ndarray]
-
-
-def _numpy(array) -> np.ndarray:
-    """A tensor (any device) or array as a numpy array."""
-    if isinstance(array, torch.Tensor):
-        return array.detach().cpu().numpy()
-    return np.asarray(array)
-
+from ._rank_state import RankState, to_numpy
+from ._result_files import write_curves_file, write_image_result
+from .component_accumulator import ComponentMetricAccumulator
 
 def fpr_metric_name(tpr: float) -> str:
     """The metric key of the FPR at a TPR: 0.95 -> ``FPR95``, 0.995 ->
     ``FPR99_5`` (no ``@`` or ``.``: usable as a TensorBoard / W&B tag and in
     ``save_best``)."""
     return 'FPR' + f'{100 * float(tpr):.6g}'.replace('.', '_')
-
-
-class _RankState:
-    """Everything one rank accumulates (pickled by collect_results).
-
-    Args:
-        binned: Keep SMIYC bins too.
-        rank: This process's rank.
-        world_size: Number of processes.
-    """
-
-    def __init__(self, binned: bool, rank: int = 0,
-                 world_size: int = 1) -> None:
-        self.pixels = PixelOODAccumulator()
-        self.binned = SMIYCBinnedAccumulator() if binned else None
-        self.components: Optional[ComponentMetricAccumulator] = None
-        self.cached_maps: List[str] = []
-        self.img_paths: List[str] = []
-        self.rank = rank
-        self.world_size = world_size
-        self.num_seen = 0
-        self.pending: Optional[_Pending] = None
-
-    def last_position(self) -> int:
-        """Dataset position of the pending image under DefaultSampler."""
-        return self.rank + (self.num_seen - 1) * self.world_size
 
 
 @METRICS.register_module()
@@ -136,7 +98,7 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
                  smooth_kernel: Optional[int] = None,
                  smooth_sigma: Optional[float] = None,
                  num_classes: Optional[int] = None,
-                 ignore_index: int = 255,
+                 ignore_index: int = IGNORE_INDEX,
                  tprs: Sequence[float] = (),
                  pebal_compat: bool = False,
                  binned: bool = False,
@@ -172,20 +134,39 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
         self.output_dir = output_dir
         self.keep_results = keep_results
         self.format_only = format_only
-        self.last_curves: Optional[Dict[str, Any]] = None
+        self._last_curves: Optional[Dict[str, Any]] = None
         self._dataset_size: Optional[int] = None
         if component_metrics:
             ComponentMetricAccumulator(track)  # validates the track name
+
+    @property
+    def last_curves(self) -> Optional[Dict[str, Any]]:
+        """The curves of the last evaluation on this process (rank 0 in a
+        distributed run: mmengine computes the metrics there).
+
+        Returns:
+            dict or None: None before the first evaluation (and with
+            ``format_only``); otherwise ``roc`` (``fpr``, ``tpr``,
+            ``thresholds`` float64 arrays) and ``pr`` (``recall``,
+            ``precision``, ``thresholds``), thinned for plots (a point per
+            1/1000 step of each rate), each None when the images had no
+            anomaly or no inlier pixel;
+            ``best_f1_threshold`` (float or None); ``num_pos`` and
+            ``num_neg`` (evaluated anomaly and inlier pixels);
+            ``num_images``. The same curves are written to
+            ``pixel_ood_curves.json`` when ``output_dir`` is set.
+        """
+        return self._last_curves
 
     @property
     def score_cfg(self) -> Dict[str, Any]:
         """The anomaly-score setting in use (alias of ``anomaly_score``)."""
         return self.anomaly_score
 
-    def _state(self) -> _RankState:
+    def _state(self) -> RankState:
         if not self.results:
             rank, world_size = get_dist_info()
-            self.results.append(_RankState(self.binned, rank, world_size))
+            self.results.append(RankState(self.binned, rank, world_size))
         return self.results[0]
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
@@ -213,13 +194,14 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
                 score = compute_anomaly_score(logits.detach().float(),
                                               **self.anomaly_score)
             if self.output_dir and (self.keep_results or self.format_only):
-                self._write_image_result(name, _numpy(score), sample)
+                write_image_result(self.output_dir, name, to_numpy(score),
+                                   sample)
             if self.format_only:
                 continue
             if not (score.is_cuda and not self.binned
                     and not self.component_metrics):
                 # On a GPU, the exact tables are reduced on the device.
-                score, label = _numpy(score), _numpy(label)
+                score, label = to_numpy(score), to_numpy(label)
             self._check(name, score, label)
             state = self._state()
             if state.pending is not None:
@@ -249,7 +231,7 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
                     f'{name}: {count} evaluated pixels have NaN or infinite '
                     'anomaly scores')
 
-    def _fold(self, state: _RankState, name: str, score, label) -> None:
+    def _fold(self, state: RankState, name: str, score, label) -> None:
         """Add one image to the tables (and bins, and components)."""
         try:
             state.pixels.update(score, label, self.ignore_index)
@@ -261,17 +243,7 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
         if self.component_metrics:
             self._process_components(state, score, label)
 
-    def _write_image_result(self, name: str, score: np.ndarray,
-                            sample: dict) -> None:
-        os.makedirs(self.output_dir, exist_ok=True)
-        stem = osp.splitext(osp.basename(name))[0]
-        np.save(osp.join(self.output_dir, f'{stem}_anomaly.npy'), score)
-        if 'pred_sem_seg' in sample:
-            pred = sample['pred_sem_seg']['data'].squeeze().cpu().numpy()
-            Image.fromarray(pred.astype(np.uint8)).save(
-                osp.join(self.output_dir, f'{stem}.png'))
-
-    def _process_components(self, state: _RankState, score: np.ndarray,
+    def _process_components(self, state: RankState, score: np.ndarray,
                             label: np.ndarray) -> None:
         if self.component_threshold is not None:
             if state.components is None:
@@ -304,7 +276,7 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
             for state in self.results:
                 if state.pending is not None:  # leaves this process: host
                     name, score, label = state.pending
-                    state.pending = (name, _numpy(score), _numpy(label))
+                    state.pending = (name, to_numpy(score), to_numpy(label))
             return super().evaluate(size)
         finally:
             self._dataset_size = None
@@ -320,7 +292,7 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
             return {}
         if not results:
             warnings.warn('PixelOODMetric saw no images; metrics are NaN')
-            results = [_RankState(self.binned)]
+            results = [RankState(self.binned)]
         size = self._dataset_size
         for state in results:
             if state.pending is None:
@@ -361,16 +333,17 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
                 metrics[f'SMIYC_{key}'] = 100 * binned[key]
         if self.component_metrics:
             metrics.update(self._component_results(total, res))
-        self.last_curves = dict(roc=res['roc_curve'], pr=res['pr_curve'],
-                                best_f1_threshold=res['best_f1_threshold'],
-                                num_pos=res['num_pos'],
-                                num_neg=res['num_neg'],
-                                num_images=len(total.img_paths))
+        self._last_curves = dict(roc=res['roc_curve'], pr=res['pr_curve'],
+                                 best_f1_threshold=res['best_f1_threshold'],
+                                 num_pos=res['num_pos'],
+                                 num_neg=res['num_neg'],
+                                 num_images=len(total.img_paths))
         if self.output_dir is not None:
-            self._write_curves(metrics)
+            write_curves_file(self.output_dir, metrics, self.score_cfg,
+                              self._last_curves)
         return metrics
 
-    def _component_results(self, total: _RankState, res: dict
+    def _component_results(self, total: RankState, res: dict
                            ) -> Dict[str, float]:
         components = total.components
         if self.component_threshold is None:
@@ -401,22 +374,3 @@ class PixelOODMetric(BaseMetric, AnomalyScoreUser):
         comp = components.compute()
         return {'sIoU': 100 * comp['sIoU'], 'PPV': 100 * comp['PPV'],
                 'mean_F1': 100 * comp['mean_F1']}
-
-    def _write_curves(self, metrics: Dict[str, float]) -> None:
-        os.makedirs(self.output_dir, exist_ok=True)
-        curves = self.last_curves
-
-        def as_list(values: np.ndarray) -> list:
-            return [None if not np.isfinite(v) else float(v) for v in values]
-
-        payload = dict(
-            metrics=metrics, score=self.score_cfg,
-            best_f1_threshold=curves['best_f1_threshold'],
-            num_pos=curves['num_pos'], num_neg=curves['num_neg'],
-            roc=None if curves['roc'] is None else
-            {k: as_list(v) for k, v in curves['roc'].items()},
-            pr=None if curves['pr'] is None else
-            {k: as_list(v) for k, v in curves['pr'].items()})
-        with open(osp.join(self.output_dir, 'pixel_ood_curves.json'),
-                  'w') as f:
-            json.dump(payload, f, indent=1)

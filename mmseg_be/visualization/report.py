@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from ..evaluation import PixelOODMetric
 from .figures import curve_from_result, write_figures
 from .summary import write_summary
 
@@ -50,11 +51,14 @@ def single_benchmark_name(runner) -> str:
 
 
 def _curve_source(evaluator) -> Optional[Mapping[str, Any]]:
-    """The thinned curves a ``PixelOODMetric`` kept from its last compute,
-    in the accumulator's result format (``roc_curve``, ``pr_curve``)."""
+    """The thinned curves of the evaluator's ``PixelOODMetric``
+    (:attr:`~mmseg_be.evaluation.PixelOODMetric.last_curves`), in the
+    accumulator's result format (``roc_curve``, ``pr_curve``)."""
     for metric in getattr(evaluator, 'metrics', []):
-        curves = getattr(metric, 'last_curves', None)
-        if isinstance(curves, Mapping) and curves.get('roc') is not None:
+        if not isinstance(metric, PixelOODMetric):
+            continue
+        curves = metric.last_curves
+        if curves is not None and curves['roc'] is not None:
             return dict(roc_curve=curves['roc'], pr_curve=curves['pr'])
     return None
 

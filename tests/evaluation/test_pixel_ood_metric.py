@@ -161,3 +161,30 @@ def test_keep_results_and_format_only_write_the_evaluated_maps(tmp_path):
         atol=1e-6)   # float32 vs float64 evaluation
     with pytest.raises(ValueError, match='output_dir'):
         build(keep_results=True)
+
+
+def test_last_curves_of_the_last_evaluation():
+    from mmseg_be.scoring import compute_anomaly_score
+    metric = build()
+    assert metric.last_curves is None  # nothing evaluated yet
+    samples = make_samples(3)
+    evaluator = Evaluator(metric)
+    for s in samples:
+        evaluator.process([s])
+    evaluator.evaluate(len(samples))
+    curves = metric.last_curves
+    labels = np.concatenate([s.gt_sem_seg.data.numpy().ravel()
+                             for s in samples])
+    scores = np.concatenate([
+        compute_anomaly_score(s.seg_logits.data).numpy().ravel()
+        for s in samples])
+    assert curves['num_pos'] == int((labels == 1).sum())
+    assert curves['num_neg'] == int((labels == 0).sum())
+    assert curves['num_images'] == 3
+    valid = labels != 255
+    fpr, tpr = curves['roc']['fpr'], curves['roc']['tpr']
+    assert fpr[0] == tpr[0] == 0.0 and fpr[-1] == tpr[-1] == 1.0
+    # The trapezoid under the thinned curve is close to sklearn's AUROC.
+    assert np.trapezoid(tpr, fpr) == pytest.approx(
+        roc_auc_score(labels[valid], scores[valid]), abs=2e-3)
+    assert set(curves['pr']) == {'recall', 'precision', 'thresholds'}

@@ -13,8 +13,8 @@ import numpy as np
 
 import mmseg_be  # noqa: F401
 import mmseg_be.export  # noqa: F401
-from mmseg_be.evaluation.binned import SMIYCBinnedAccumulator
-from mmseg_be.evaluation.functional import PixelOODAccumulator
+from mmseg_be.evaluation.binned_accumulator import SMIYCBinnedAccumulator
+from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
 from mmseg_be.export import ScoreMapping, SMIYCExporter
 
 

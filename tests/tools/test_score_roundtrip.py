@@ -22,7 +22,7 @@ import pytest
 import torch
 
 import mmseg
-from mmseg_be.evaluation.functional import PixelOODAccumulator
+from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
 from mmseg_be.export import ScoreMapping
 from tests.helpers import REPO, write_toy_ood_checkpoint
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 import mmseg_be  # noqa: F401
-from mmseg_be.evaluation.functional import PixelOODAccumulator
+from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
 from mmseg_be.visualization.figures import (curve_from_result, legend_label,
                                             write_figures)
 from mmseg_be.visualization.summary import to_markdown, write_summary
@@ -84,9 +84,11 @@ def test_summary_formats_agree(tmp_path):
 def fake_runner(dataset, config_file):
     """What write_test_report reads of a runner after a one-benchmark test."""
     from types import SimpleNamespace
+    from mmseg_be.evaluation import PixelOODMetric
     result = accumulator_result(0)[0]
-    metric = SimpleNamespace(last_curves=dict(roc=result['roc_curve'],
-                                              pr=result['pr_curve']))
+    # A metric after an evaluation: its last_curves hold the curves.
+    metric = type('EvaluatedMetric', (PixelOODMetric, ), dict(
+        last_curves=dict(roc=result['roc_curve'], pr=result['pr_curve'])))()
     loop = SimpleNamespace(dataloader=SimpleNamespace(dataset=dataset),
                            evaluator=SimpleNamespace(metrics=[metric]))
     return SimpleNamespace(test_loop=loop,

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import roc_curve
 
 import mmseg_be  # noqa: F401
-from mmseg_be.evaluation.functional import PixelOODAccumulator
+from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
 from mmseg_be.visualization import (anomaly_panels, draw_colorbar,
                                     final_prediction, nice_ticks,
                                     paint_final_prediction, render_text,

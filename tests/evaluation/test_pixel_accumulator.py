@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from mmseg_be.evaluation._pairwise import StreamingPairwiseSum
-from mmseg_be.evaluation.functional import PixelOODAccumulator
+from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
 
 
 def sklearn_fpr_at(labels, scores, tpr_level=0.95):

@@ -22,6 +22,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from scipy import ndimage
 
+from ..constants import IGNORE_INDEX
+
 TRACK_SIZES = {'anomaly': (500, 100), 'obstacle': (50, 10)}
 F1_THRESHOLDS = np.linspace(0.25, 0.75, 11)
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
@@ -29,7 +31,8 @@ _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 def segment_components(score: np.ndarray, label: np.ndarray,
                        threshold: float, segsize: int, instsize: int,
-                       ignore_index: int = 255, inclusive: bool = False
+                       ignore_index: int = IGNORE_INDEX,
+                       inclusive: bool = False
                        ) -> Tuple[np.ndarray, np.ndarray]:
     """sIoU of every ground-truth and PPV of every predicted component.
 
@@ -103,7 +106,7 @@ class ComponentMetricAccumulator:
     def __init__(self, track: str = 'anomaly',
                  segsize: Optional[int] = None,
                  instsize: Optional[int] = None,
-                 ignore_index: int = 255) -> None:
+                 ignore_index: int = IGNORE_INDEX) -> None:
         if track not in TRACK_SIZES:
             raise ValueError(f'track must be one of {sorted(TRACK_SIZES)}, '
                              f'got {track!r}')

@@ -31,7 +31,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .functional import split_valid
+from ..constants import IGNORE_INDEX
+from .valid_pixels import split_valid
 
 
 class SMIYCBinnedAccumulator:
@@ -52,7 +53,7 @@ class SMIYCBinnedAccumulator:
         self.num_images = 0
 
     def update(self, scores: np.ndarray, labels: np.ndarray,
-               ignore_index: Optional[int] = 255) -> None:
+               ignore_index: Optional[int] = IGNORE_INDEX) -> None:
         """Bin one frame (same conventions as PixelOODAccumulator.update)."""
         neg, pos = split_valid(scores, labels, ignore_index)
         self.num_images += 1

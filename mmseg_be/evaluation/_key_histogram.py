@@ -20,7 +20,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ._tables import Table, merge_tables, run_length
+from ._run_length_tables import Table, merge_tables, run_length
 
 PAGE_BITS = 12
 PAGE = 1 << PAGE_BITS

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mmseg_be.evaluation.component_metric import (ComponentMetricAccumulator,
-                                                  segment_components)
+from mmseg_be.evaluation.component_accumulator import (
+    ComponentMetricAccumulator, segment_components)
 
 
 def test_two_objects_hand_computed():

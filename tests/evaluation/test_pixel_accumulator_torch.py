@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from mmseg_be.evaluation.functional import PixelOODAccumulator
+from mmseg_be.evaluation.pixel_accumulator import PixelOODAccumulator
 
 
 def frames(seed, dtype, n=4):

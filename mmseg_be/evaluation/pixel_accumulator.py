@@ -12,117 +12,31 @@ the number of distinct score values, not the number of images:
   in a fixed histogram;
 * 32-bit scores (``float32``, ``int32``, ``uint32``): the inlier pixels go to
   a paged histogram over order-preserving integer keys
-  (:mod:`._keyhist`: no per-image sort or merge), the few anomaly pixels to
-  run-length tables;
-* 64-bit scores: run-length tables (:mod:`._tables`) for both classes.
+  (:mod:`._key_histogram`: no per-image sort or merge), the few anomaly
+  pixels to run-length tables;
+* 64-bit scores: run-length tables (:mod:`._run_length_tables`) for both
+  classes.
 
 Scores may be numpy arrays or torch tensors on any device: a tensor is
 reduced where it lives (masks, checks and ``torch.unique`` on the GPU) and
 only the per-class (value, count) tables come to the host. The SMIYC kit's
-binned variant lives in :mod:`.binned`.
+binned variant lives in :mod:`.binned_accumulator`.
 """
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..constants import IGNORE_INDEX
 from ._curves import compute_from_tables, empty_result
 from ._exact import compute_from_counts
-from ._keyhist import KEY_DTYPES, KeyHistogram, TorchKeyHistogram
-from ._tables import (Table, merge_tables, table_from_scores, table_len,
-                      tables_from_histogram)
+from ._key_histogram import KEY_DTYPES, KeyHistogram, TorchKeyHistogram
+from ._run_length_tables import (Table, merge_tables, table_from_scores,
+                                 table_len, tables_from_histogram)
+from .valid_pixels import is_tensor, split_valid, split_valid_tensors
 
 _HISTOGRAM_DTYPES = (np.float16, np.uint8, np.int8, np.uint16, np.int16)
 _COMPACT_MIN_ROWS = 1 << 22
-
-
-def split_valid(scores: np.ndarray, labels: np.ndarray,
-                ignore_index: Optional[int] = None):
-    """Check one image and return its inlier and anomaly scores (1-D).
-
-    Args:
-        scores: Anomaly scores, any shape, higher = more anomalous.
-        labels: Same shape; 0 inlier, 1 anomaly. Other values are ignored
-            when ``ignore_index`` is None; otherwise only ``ignore_index`` may
-            appear besides 0 and 1.
-        ignore_index: Label of pixels to leave out, or None.
-
-    Returns:
-        ``(neg_scores, pos_scores)``.
-
-    Raises:
-        ValueError: Shape mismatch, unexpected label values, non-finite
-            scores on evaluated pixels.
-    """
-    scores = np.asarray(scores)
-    labels = np.asarray(labels)
-    if scores.shape != labels.shape:
-        raise ValueError(f'scores have shape {scores.shape} but labels have '
-                         f'shape {labels.shape}; they must match pixel for '
-                         'pixel (resize the scores to the label size)')
-    if scores.dtype == bool:
-        scores = scores.view(np.uint8)
-    if not (np.issubdtype(scores.dtype, np.floating)
-            or np.issubdtype(scores.dtype, np.integer)):
-        raise ValueError(f'scores must be a real number array, got '
-                         f'{scores.dtype}')
-    neg_mask = labels == 0
-    pos_mask = labels == 1
-    if ignore_index is not None:
-        bad = ~(neg_mask | pos_mask | (labels == ignore_index))
-        if bad.any():
-            raise ValueError(_bad_labels_message(np.unique(labels[bad]),
-                                                 ignore_index))
-    neg = scores[neg_mask]
-    pos = scores[pos_mask]
-    if np.issubdtype(scores.dtype, np.floating):
-        for name, part in (('inlier', neg), ('anomaly', pos)):
-            if part.size and not np.isfinite(part).all():
-                n_bad = int(np.count_nonzero(~np.isfinite(part)))
-                raise ValueError(f'{n_bad} {name} pixels have NaN or '
-                                 'infinite scores')
-    return neg, pos
-
-
-def _split_tensors(scores: Any, labels: Any, ignore_index: Optional[int]
-                   ) -> Tuple[Any, Any]:
-    """:func:`split_valid` for torch tensors, on their device.
-
-    Returns:
-        ``(inlier_scores, anomaly_scores)``, 1-D tensors on the scores'
-        device (bool scores as uint8, bfloat16 as float32).
-    """
-    import torch
-    labels = torch.as_tensor(labels, device=scores.device)
-    if tuple(scores.shape) != tuple(labels.shape):
-        raise ValueError(f'scores have shape {tuple(scores.shape)} but '
-                         f'labels have shape {tuple(labels.shape)}; they '
-                         'must match pixel for pixel (resize the scores to '
-                         'the label size)')
-    if scores.dtype == torch.bool:
-        scores = scores.to(torch.uint8)
-    elif scores.dtype == torch.bfloat16:
-        scores = scores.float()  # numpy has no bfloat16; exact
-    elif scores.is_complex():
-        raise ValueError(f'scores must be a real number array, got '
-                         f'{scores.dtype}')
-    neg_mask = labels == 0
-    pos_mask = labels == 1
-    if ignore_index is not None:
-        bad = ~(neg_mask | pos_mask | (labels == ignore_index))
-        if bool(bad.any()):
-            found = torch.unique(labels[bad]).cpu().numpy()
-            raise ValueError(_bad_labels_message(found, ignore_index))
-    parts = []
-    for name, mask in (('inlier', neg_mask), ('anomaly', pos_mask)):
-        part = scores[mask]
-        if scores.is_floating_point() and part.numel():
-            n_bad = int((~torch.isfinite(part)).sum())
-            if n_bad:
-                raise ValueError(f'{n_bad} {name} pixels have NaN or '
-                                 'infinite scores')
-        parts.append(part)
-    return parts[0], parts[1]
 
 
 def _unique_table(part: Any) -> Table:
@@ -135,17 +49,6 @@ def _unique_table(part: Any) -> Table:
 def _numpy_dtype(torch_dtype: Any) -> np.dtype:
     import torch
     return torch.empty(0, dtype=torch_dtype).numpy().dtype
-
-
-def _bad_labels_message(found: np.ndarray, ignore_index: int) -> str:
-    return (f'labels contain values {found[:20].tolist()} besides 0 '
-            f'(inlier), 1 (anomaly) and ignore_index={ignore_index}; '
-            'convert the labels, or pass ignore_index=None to drop every '
-            'label other than 0 and 1')
-
-
-def _is_tensor(x: Any) -> bool:
-    return type(x).__module__.startswith('torch') and hasattr(x, 'device')
 
 
 class PixelOODAccumulator:
@@ -234,7 +137,7 @@ class PixelOODAccumulator:
                 self._neg_keys.add(values, counts)
 
     def update(self, scores: Any, labels: Any,
-               ignore_index: Optional[int] = 255) -> None:
+               ignore_index: Optional[int] = IGNORE_INDEX) -> None:
         """Fold one image in.
 
         Args:
@@ -249,15 +152,15 @@ class PixelOODAccumulator:
                 out every label other than 0 and 1 (explicit opt-in).
         """
         tensors = None
-        if _is_tensor(scores):
-            tensors = _split_tensors(scores, labels, ignore_index)
+        if is_tensor(scores):
+            tensors = split_valid_tensors(scores, labels, ignore_index)
             if not any(t.numel() for t in tensors):
                 self.num_images += 1
                 return
             dtype = _numpy_dtype(tensors[0].dtype)
             neg = pos = None
         else:
-            if _is_tensor(labels):
+            if is_tensor(labels):
                 labels = labels.cpu().numpy()
             neg, pos = split_valid(scores, labels, ignore_index)
             dtype = neg.dtype
