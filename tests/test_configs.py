@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import yaml
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -216,3 +217,50 @@ def test_named_released_prior_builds_the_released_values(leaf):
     expected = torch.tensor(RELEASED_PRIOR, dtype=torch.float64)
     expected = expected / expected.sum()
     assert torch.allclose(loss.prior.double(), expected, rtol=0, atol=1e-7)
+
+
+CONFIGS = osp.join(REPO, 'configs')
+CONFIG_FOLDERS = sorted(
+    d for d in os.listdir(CONFIGS)
+    if d != '_base_' and osp.isdir(osp.join(CONFIGS, d)))
+TRAINING_FOLDERS = ['balanced_energy', 'energy', 'segformer', 'upernet']
+
+
+def folder_leaves(folder):
+    return sorted(
+        osp.basename(p) for p in glob.glob(osp.join(CONFIGS, folder, '*.py')))
+
+
+@pytest.mark.parametrize('folder', CONFIG_FOLDERS)
+def test_config_folder_readme_has_a_row_for_every_config(folder):
+    with open(osp.join(CONFIGS, folder, 'README.md')) as f:
+        readme = f.read()
+    results = readme[readme.index('## Results'):]
+    for leaf in folder_leaves(folder):
+        assert f'| `{leaf}`' in readme, leaf
+        assert f'`{leaf}`' in results, leaf
+
+
+def test_training_folders_have_a_metafile():
+    assert sorted(d for d in CONFIG_FOLDERS if osp.isfile(
+        osp.join(CONFIGS, d, 'metafile.yaml'))) == TRAINING_FOLDERS
+
+
+@pytest.mark.parametrize('folder', TRAINING_FOLDERS)
+def test_metafile_lists_every_config_as_it_is(folder):
+    with open(osp.join(CONFIGS, folder, 'metafile.yaml')) as f:
+        meta = yaml.safe_load(f)
+    (collection, ) = meta['Collections']
+    assert collection['README'] == f'configs/{folder}/README.md'
+    models = meta['Models']
+    assert sorted(m['Config'] for m in models) == [
+        f'configs/{folder}/{leaf}' for leaf in folder_leaves(folder)]
+    for model in models:
+        assert model['Name'] == osp.basename(model['Config'])[:-3]
+        assert model['In Collection'] == collection['Name']
+        cfg = Config.fromfile(osp.join(REPO, model['Config']))
+        gpus = int(model['Name'].split('_')[3].split('xb')[0])
+        # The batch size is the total one, as in MMSeg's metafiles.
+        assert model['Metadata']['Batch Size'] == \
+            gpus * cfg.train_dataloader.batch_size
+        assert cfg.train_cfg.max_iters == 8180  # the "8k" of the name
