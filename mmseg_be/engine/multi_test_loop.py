@@ -18,11 +18,14 @@ from mmengine.runner.loops import BaseLoop
 from mmseg.registry import LOOPS
 from torch.utils.data import DataLoader
 
+from ..utils.table import format_table
 from .anomaly_score_hook import apply_anomaly_score, settings_of_runner
 
 
-def format_table(rows: Dict[str, Dict[str, float]], digits: int = 2) -> str:
-    """Plain-text table, one row per benchmark, one column per metric.
+def benchmark_table(rows: Dict[str, Dict[str, float]],
+                    digits: int = 2) -> str:
+    """The run's results, one row per benchmark, one column per metric, in
+    the package's text layout (:func:`mmseg_be.utils.table.format_table`).
 
     Args:
         rows: Benchmark name -> {metric name: value}. A metric missing for a
@@ -35,22 +38,11 @@ def format_table(rows: Dict[str, Dict[str, float]], digits: int = 2) -> str:
     columns: List[str] = []
     for metrics in rows.values():
         columns += [k for k in metrics if k not in columns]
-
-    def _cell(value) -> str:
-        if isinstance(value, float):
-            return f'{value:.{digits}f}'
-        return '-' if value is None else str(value)
-
-    table = [['benchmark'] + columns]
-    for name, metrics in rows.items():
-        table.append([name] + [_cell(metrics.get(c)) for c in columns])
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    lines = [
-        ' | '.join(cell.ljust(w) for cell, w in zip(row, widths))
-        for row in table
-    ]
-    lines.insert(1, '-+-'.join('-' * w for w in widths))
-    return '\n'.join(lines)
+    return format_table(
+        ['benchmark'] + columns,
+        [[name] + [metrics.get(c) for c in columns]
+         for name, metrics in rows.items()],
+        digits=digits)
 
 
 @LOOPS.register_module()
@@ -189,7 +181,7 @@ class MultiDatasetTestLoop(BaseLoop):
                 for key, value in metrics.items()
             })
         print_log(
-            'Results over all benchmarks:\n' + format_table(table),
+            'Results over all benchmarks:\n' + benchmark_table(table),
             logger='current',
             level=logging.INFO)
         self.runner.call_hook('after_test_epoch', metrics=all_metrics)

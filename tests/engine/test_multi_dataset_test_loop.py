@@ -13,7 +13,7 @@ from mmengine.structures import PixelData
 
 import mmseg_be  # noqa: F401
 from mmseg.registry import METRICS, MODELS
-from mmseg_be.engine import format_table
+from mmseg_be.engine import benchmark_table
 from tests.datasets.ood_fixtures import write_fishyscapes, write_road_anomaly
 
 
@@ -124,11 +124,13 @@ def test_two_benchmarks_one_table(tmp_path):
     assert 'road_anomaly/anomaly_px' in log and 'fs_static/images' in log
 
 
-def test_format_table_missing_metric_and_floats():
-    text = format_table({'a': {'AP': 0.5, 'FPR95': 0.25}, 'b': {'AP': 1.0}})
+def test_benchmark_table_missing_metric_and_floats():
+    text = benchmark_table({'a': {'AP': 0.5, 'FPR95': 0.25},
+                            'b': {'AP': 1.0}})
+    # The layout of mmseg_be.utils.table.format_table: numbers right-aligned.
     assert text.splitlines() == [
-        'benchmark | AP   | FPR95', '----------+------+------',
-        'a         | 0.50 | 0.25 ', 'b         | 1.00 | -    '
+        'benchmark |   AP | FPR95', '----------+------+------',
+        'a         | 0.50 |  0.25', 'b         | 1.00 |     -'
     ]
 
 
@@ -147,7 +149,7 @@ def test_benchmarks_need_unique_names():
 
 
 def test_table_values_from_numpy_are_printed():
-    assert '0.12' in format_table({'x': {'m': float(np.float32(0.123))}})
+    assert '0.12' in benchmark_table({'x': {'m': float(np.float32(0.123))}})
 
 
 def test_evaluator_overrides_reach_every_benchmark():
