@@ -160,11 +160,14 @@ class AnomalyInferencer:
         if device is None:
             device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
         self.model = init_model(cfg, weights, device=device)
-        # inference_model drops only LoadAnnotations; the OOD benchmark
-        # loaders (LoadOODAnnotations, ...) would fail on an unlabelled image.
+        # The config's test_pipeline, else its test dataset's (as
+        # MMSegInferencer reads it). inference_model drops only
+        # LoadAnnotations; the OOD benchmark loaders (LoadOODAnnotations,
+        # ...) would fail on an unlabelled image, so every one goes.
+        pipeline = (self.model.cfg.get('test_pipeline')
+                    or self.model.cfg.test_dataloader.dataset.pipeline)
         self.model.cfg.test_pipeline = [
-            t for t in self.model.cfg.test_pipeline
-            if 'Annotation' not in str(t.get('type', ''))
+            t for t in pipeline if 'Annotation' not in str(t.get('type', ''))
         ]
         self._pipelines: Dict[bool, Any] = {}
         self.num_visualized = 0
@@ -251,12 +254,15 @@ class AnomalyInferencer:
                   disable=not progress) as bar:
             for start in range(0, len(items), batch_size):
                 batch = items[start:start + batch_size]
-                for offset, (item, sample) in enumerate(
-                        zip(batch, self.forward(batch))):
-                    path = item if isinstance(item, str) else None
-                    yield self.postprocess(sample, path,
-                                           f'array {start + offset}')
+                predictions = [
+                    self.postprocess(
+                        sample, item if isinstance(item, str) else None,
+                        f'array {start + offset}')
+                    for offset, (item, sample) in enumerate(
+                        zip(batch, self.forward(batch)))
+                ]
                 bar.update(len(batch))
+                yield from predictions
 
     def predict_file(self, path: str) -> Tuple[np.ndarray, np.ndarray]:
         """``(scores, seg)`` of one image file (what the exporter takes)."""
