@@ -9,11 +9,11 @@ from .hook import SubmissionExportHook
 from .mapping import MAPPINGS, ScoreMapping
 from .smiyc import (SMIYC_DATASETS, SMIYCExporter, read_smiyc_frame,
                     write_smiyc_frame)
-from .writer import BackgroundWriter, ExportWriteError, atomic_write
+from .writer import BackgroundWriter, ExportWriteError
 
 __all__ = [
     'MANIFEST', 'ExportFolderError', 'SubmissionExporter', 'FISHYSCAPES_SIZE',
     'FishyscapesExporter', 'SubmissionExportHook', 'MAPPINGS', 'ScoreMapping',
     'SMIYC_DATASETS', 'SMIYCExporter', 'read_smiyc_frame', 'write_smiyc_frame',
-    'BackgroundWriter', 'ExportWriteError', 'atomic_write'
+    'BackgroundWriter', 'ExportWriteError'
 ]

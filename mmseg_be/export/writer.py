@@ -11,8 +11,6 @@ thread is raised again in the caller's thread at the next ``submit`` or at
 ``close``: a write error as :class:`ExportWriteError`, naming the folder and
 the cause.
 """
-import os
-import os.path as osp
 import queue
 import threading
 from typing import Callable, Optional
@@ -21,9 +19,8 @@ from mmseg_be.utils.atomic_io import (TMP_MARK, atomic_write_bytes,
                                       describe_os_error, remove_stale_temps,
                                       temp_path)
 
-__all__ = ['TMP_MARK', 'ExportWriteError', 'atomic_write',
-           'atomic_write_bytes', 'remove_stale_temps', 'temp_path',
-           'BackgroundWriter']
+__all__ = ['TMP_MARK', 'ExportWriteError', 'atomic_write_bytes',
+           'remove_stale_temps', 'temp_path', 'BackgroundWriter']
 
 
 class ExportWriteError(RuntimeError):
@@ -43,31 +40,6 @@ class ExportWriteError(RuntimeError):
             f'cannot write the export in {folder}: {self.reason} '
             f'({error}). Frames already written are complete; free space '
             f'(or fix the cause) and run the same command again to resume.')
-
-
-def atomic_write(path: str, write: Callable[[str], None]) -> None:
-    """Write a file under a temporary name, fsync it, rename it to ``path``.
-
-    Prefer :func:`atomic_write_bytes` with the file serialised in memory:
-    then no library writes to the disk itself.
-
-    Args:
-        path: Final file path (its folder is created).
-        write: Called with the temporary path; must create that file.
-    """
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = temp_path(path)
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    finally:
-        if osp.lexists(tmp):
-            os.remove(tmp)
 
 
 class BackgroundWriter:

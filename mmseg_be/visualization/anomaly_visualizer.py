@@ -25,6 +25,7 @@ from mmseg.registry import VISUALIZERS
 from mmseg.utils import get_palette
 from mmseg.visualization import SegLocalVisualizer
 
+from mmseg_be.constants import IGNORE_INDEX
 from mmseg_be.scoring import AnomalyScoreUser, scores_from_sample
 from .colormap import (apply_colormap, draw_colorbar, draw_outline, overlay,
                        render_text, score_range, stack_panels)
@@ -331,7 +332,7 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
             if gt.shape == scores.shape:
                 gt_mask = gt == anomaly_id
                 ignore_mask = gt == self.dataset_meta.get('ignore_index',
-                                                          255)
+                                                          IGNORE_INDEX)
         seg_color, seg_title = None, 'prediction'
         threshold = self.threshold()
         if (self.draw_seg or threshold is not None) and (
