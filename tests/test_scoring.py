@@ -1,6 +1,7 @@
 """Anomaly scores against the formulas written out by hand."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -69,3 +70,23 @@ def test_smoothing_is_a_reflect_padded_gaussian(logits):
         compute_anomaly_score(const, 'energy'))
     with pytest.raises(ValueError, match='odd'):
         compute_anomaly_score(logits, smooth_kernel=4)
+
+
+def test_scores_from_sample_reads_the_logits_and_names_the_image():
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    from mmseg_be.scoring import NonFiniteScoreError, scores_from_sample
+    logits = torch.tensor([[[0.0, 1.0]], [[math.log(3.0), 1.0]]])  # (2,1,2)
+    sample = SegDataSample(metainfo=dict(img_path='a/frame.png'))
+    sample.seg_logits = PixelData(data=logits)
+    scores = scores_from_sample(sample, dict(name='energy'))
+    # -log(e^0 + 3) = -log 4; -log(2e)
+    assert scores.dtype == np.float32
+    np.testing.assert_allclose(scores, [[-math.log(4.0), -1 - math.log(2)]],
+                               rtol=1e-6)
+    sample.seg_logits = PixelData(data=logits * float('nan'))
+    with pytest.raises(NonFiniteScoreError, match='a/frame.png: 2 of 2'):
+        scores_from_sample(sample)
+    with pytest.raises(ValueError, match='no seg_logits'):
+        scores_from_sample(SegDataSample())
