@@ -40,4 +40,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    Demo(parse_args(argv)).main()
+    from mmseg_be.cli import estimate_prior, test, train
+    Demo(parse_args(argv), {'train.py': train.main, 'test.py': test.main,
+                            'estimate_prior.py': estimate_prior.main}).main()

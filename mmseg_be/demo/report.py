@@ -79,21 +79,34 @@ def checks(rows: Mapping[str, Mapping[str, float]], balanced: str,
 
 
 def spread_note(rows: Mapping[str, Mapping[str, float]], balanced: str,
-                vanilla: str, study_json: str = STUDY_JSON) -> str:
+                vanilla: str, finetune_iters: int,
+                study_json: str = STUDY_JSON) -> str:
     """This run's AP difference set against the seed spread of the study
-    (``tools/demo_study.py``; its summary is kept in ``docs/``)."""
+    (``tools/demo_study.py``; its summary is kept in ``docs/``): the
+    study's paired difference at the same fine-tuning iteration when its
+    curves have that point, else at the end of its schedule (said so)."""
     diff = rows[balanced]['AP'] - rows[vanilla]['AP']
     head = (f'This run: balanced - vanilla energy AP = {diff:+.2f} points '
-            '(one data seed, one fine-tuning seed).')
+            f'after {finetune_iters} fine-tuning iterations (one data seed, '
+            'one fine-tuning seed).')
     if not osp.isfile(study_json):
         return head + ' No seed study found to compare with.'
     with open(study_json) as f:
-        d = json.load(f)['differences']['balanced_energy']
+        summary = json.load(f)
+    d = summary.get('differences_by_step', {}).get(
+        'balanced_energy', {}).get(str(finetune_iters))
+    if d is not None:
+        where = (f'at fine-tuning iteration {finetune_iters} of its '
+                 f'{summary.get("finetune_iters", "?")}-iteration runs')
+    else:
+        d = summary['differences']['balanced_energy']
+        where = (f'at the end of its {summary.get("finetune_iters", "?")}-'
+                 'iteration runs (no point at this run\'s length)')
     within = abs(diff - d['mean']) <= 2 * d['sd']
     return (f'{head} The seed study (docs/demo.md: {d["n"]} pairs of data '
-            f'and fine-tuning seeds, its own image size and schedule) '
-            f'measured this difference at {d["mean"]:+.2f} +- {d["sd"]:.2f} '
-            f'points (mean +- sd; 95% interval [{d["low"]:+.2f}, '
+            f'and fine-tuning seeds, the same data sizes) measured this '
+            f'difference {where} at {d["mean"]:+.2f} +- {d["sd"]:.2f} points '
+            f'(mean +- sd; 95% interval [{d["low"]:+.2f}, '
             f'{d["high"]:+.2f}]). '
             + ('This run is within two sd of that mean: a single run\'s '
                'ranking is within the seed spread and says nothing on its '

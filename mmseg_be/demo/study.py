@@ -71,11 +71,20 @@ def paired_difference(a: Sequence[float], b: Sequence[float],
 
 
 def pairs(records: Sequence[Mapping], method_a: str, method_b: str,
-          metric: str = 'AP') -> Dict[str, List[float]]:
-    """Final ``metric`` of two methods on the (data, fine-tuning) seeds that
-    both have, in a fixed order."""
-    by = {(r['data_seed'], r['ft_seed'], r['method']): r['final'][metric]
-          for r in records}
+          metric: str = 'AP', step: Optional[int] = None
+          ) -> Dict[str, List[float]]:
+    """``metric`` of two methods on the (data, fine-tuning) seeds that both
+    have, in a fixed order: the final value, or the value validated at
+    fine-tuning iteration ``step`` of each run's curve."""
+    by = {}
+    for r in records:
+        if step is None:
+            value = r['final'][metric]
+        else:
+            value = next((p[metric] for p in r.get('curve', [])
+                          if int(p['step']) == step), None)
+        if value is not None:
+            by[(r['data_seed'], r['ft_seed'], r['method'])] = value
     keys = sorted({(d, s) for d, s, m in by if m == method_a}
                   & {(d, s) for d, s, m in by if m == method_b})
     return dict(a=[by[k + (method_a, )] for k in keys],
@@ -93,12 +102,20 @@ def summarize(records: Sequence[Mapping], methods: Sequence[str],
         if rows:
             per_method[m] = {k: mean_sd([r['final'][k] for r in rows])
                              for k in METRICS}
-    diffs = {}
+    diffs, by_step = {}, {}
+    steps = sorted({int(p['step']) for r in records
+                    for p in r.get('curve', [])})
     for m in contrasts:
         p = pairs(records, m, baseline)
         if p['a']:
             diffs[m] = paired_difference(p['a'], p['b'], confidence)
-    return dict(methods=per_method, differences=diffs, baseline=baseline,
+        for step in steps:
+            p = pairs(records, m, baseline, step=step)
+            if p['a']:
+                by_step.setdefault(m, {})[str(step)] = paired_difference(
+                    p['a'], p['b'], confidence)
+    return dict(methods=per_method, differences=diffs,
+                differences_by_step=by_step, baseline=baseline,
                 confidence=confidence)
 
 

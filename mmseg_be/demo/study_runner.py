@@ -14,15 +14,13 @@ import os.path as osp
 import shutil
 import time
 from argparse import Namespace
-from typing import Callable, List, Mapping
+from typing import Mapping
 
 from . import study
 from .settings import (BALANCED_CFG, ENERGY_CFG, GAMMA, INLIER_CFG, M_IN,
                        M_OUT, QUICK, STUDY)
-from .stages import Demo
+from .stages import Demo, Tool
 
-#: A tool's ``main``: takes its command line (without the program name).
-Tool = Callable[[List[str]], None]
 
 METHODS = ('inlier', 'energy', 'balanced_energy', 'uniform_prior')
 LABELS = {'inlier': 'in-distribution / energy',
@@ -33,36 +31,21 @@ BASELINE = 'energy'
 CONTRASTS = ('balanced_energy', 'uniform_prior')
 
 
-class InProcessDemo(Demo):
-    """The demo's stages, with its tools called in this process.
+class StudyDemo(Demo):
+    """The demo's stages as the study runs them: its sizes, and fine-tunes
+    validated every ``val_interval`` iterations (the convergence curve).
 
     Args:
         args: As for :class:`~mmseg_be.demo.stages.Demo`.
-        tools: Tool script name (``'train.py'``, ``'estimate_prior.py'``) ->
-            its ``main(argv)``; given by the command line module, the layer
-            above this one.
+        tools: As for :class:`~mmseg_be.demo.stages.Demo`.
+        settings: The study's sizes and in-distribution schedule.
         val_interval: Fine-tuning iterations between evaluations.
     """
 
     def __init__(self, args: Namespace, tools: Mapping[str, Tool],
-                 val_interval: int) -> None:
-        super().__init__(args)
-        self.tools = tools
+                 settings: Mapping, val_interval: int) -> None:
+        super().__init__(args, tools, settings)
         self.val_interval = val_interval
-
-    def run(self, name: str, cmd: list, total: int = 0) -> str:
-        start = time.time()
-        script = osp.basename(cmd[1])
-        tool = self.tools[script]
-        print(f'[study] {name}', flush=True)
-        args = cmd[2:]
-        if script == 'train.py':
-            # MMEngine keeps one visualizer per name per process: a fresh
-            # name per run, or every run's scalars go to the first run's dir.
-            args = args + [f'visualizer.name=study_{time.time_ns()}']
-        tool(args)
-        self.timings[name] = time.time() - start
-        return ''
 
     def schedule_options(self, iters: int) -> list:
         # Fine-tuning validates every val_interval iterations (the
@@ -72,11 +55,6 @@ class InProcessDemo(Demo):
         return super().schedule_options(iters) + [
             f'train_cfg.val_interval={min(self.val_interval, iters)}']
 
-    def data_options(self, finetune: bool) -> list:
-        h, w = self.s['size']
-        return super().data_options(finetune) + [
-            f'model.data_preprocessor.size=({h},{w})']
-
 
 class Study:
     """The seed study: every (data seed, fine-tuning seed, method) run.
@@ -84,7 +62,7 @@ class Study:
     Args:
         args: The options of :mod:`mmseg_be.cli.demo_study`.
         tools: Tool script name -> its ``main(argv)`` (see
-            :class:`InProcessDemo`).
+            :class:`~mmseg_be.demo.stages.Demo`).
     """
 
     def __init__(self, args: Namespace, tools: Mapping[str, Tool]) -> None:
@@ -99,12 +77,10 @@ class Study:
         self.val_interval = 1 if args.tiny else args.val_interval
 
     def demo(self, data_seed: int) -> Demo:
-        demo = InProcessDemo(
+        return StudyDemo(
             Namespace(work_dir=osp.join(self.work, f'data_seed_{data_seed}'),
                       quick=self.args.tiny, force=False, seed=data_seed),
-            self.tools, self.val_interval)
-        demo.s = self.sizes
-        return demo
+            self.tools, self.sizes, self.val_interval)
 
     def have(self, data_seed: int, ft_seed, method: str) -> bool:
         """Whether the run is recorded (fine-tunes: with this many

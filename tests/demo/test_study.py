@@ -55,6 +55,49 @@ def test_summarize_pairs_by_seeds():
     assert '| balanced - vanilla | 2 | +0.50 |' in table
 
 
+def test_differences_at_a_curve_step_pair_the_same_runs():
+    def rec(d, m, at10, final):
+        return dict(data_seed=d, ft_seed=0, method=m,
+                    final=dict(AUROC=90.0, AP=final, FPR95=10.0),
+                    curve=[dict(step=10, AP=at10), dict(step=20, AP=final)])
+
+    records = [rec(0, 'energy', 1.0, 10.0), rec(0, 'balanced', 4.0, 9.0),
+               rec(1, 'energy', 2.0, 20.0), rec(1, 'balanced', 3.0, 25.0),
+               # a run without the step-10 point is left out of that pair
+               dict(data_seed=2, ft_seed=0, method='balanced', curve=[],
+                    final=dict(AUROC=0.0, AP=0.0, FPR95=0.0))]
+    out = study.summarize(records, ['energy', 'balanced'], 'energy',
+                          ['balanced'])
+    at10 = out['differences_by_step']['balanced']['10']
+    # differences at step 10: 4 - 1 = 3 and 3 - 2 = 1 -> mean 2, sd sqrt(2)
+    assert at10['n'] == 2 and at10['mean'] == pytest.approx(2.0)
+    assert at10['sd'] == pytest.approx(math.sqrt(2.0))
+    at20 = out['differences_by_step']['balanced']['20']
+    assert at20['mean'] == pytest.approx((-1.0 + 5.0) / 2)
+    assert out['differences']['balanced']['mean'] == pytest.approx(2.0)
+
+
+def test_spread_note_compares_at_the_run_length(tmp_path):
+    from mmseg_be.demo.report import spread_note
+    summary = dict(finetune_iters=300, differences=dict(balanced_energy=dict(
+        mean=-0.78, sd=3.29, n=6, low=-4.23, high=2.67)),
+        differences_by_step=dict(balanced_energy={'100': dict(
+            mean=-0.13, sd=0.49, n=6, low=-0.64, high=0.38)}))
+    path = str(tmp_path / 'study.json')
+    with open(path, 'w') as f:
+        json.dump(summary, f)
+    rows = {'b': dict(AP=5.0), 'v': dict(AP=6.5)}
+    note = spread_note(rows, 'b', 'v', 100, path)
+    assert 'AP = -1.50 points after 100 fine-tuning iterations' in note
+    assert 'at fine-tuning iteration 100 of its 300-iteration runs' in note
+    assert '-0.13 +- 0.49' in note
+    # |-1.50 - (-0.13)| = 1.37 > 2 x 0.49: outside two sd
+    assert 'more than two sd' in note
+    note = spread_note(rows, 'b', 'v', 250, path)  # no such point
+    assert 'at the end of its 300-iteration runs' in note
+    assert '-0.78 +- 3.29' in note and 'within two sd' in note
+
+
 def test_prior_diagnostics_words():
     diag = study.prior_diagnostics([0.5, 0.3, 0.2, 0, 0, 0, 0, 0], 3.0,
                                    -7.0, -3.0, 0.25)

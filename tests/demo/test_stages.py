@@ -1,0 +1,46 @@
+"""The demo's stage runner: stages of other settings are not reused, and a
+tool's failure names its stage."""
+from argparse import Namespace
+
+import pytest
+
+from mmseg_be.demo.settings import FULL
+from mmseg_be.demo.stages import Demo
+
+
+def make(work, seed=0, quick=False, force=False, tools=None):
+    return Demo(Namespace(work_dir=str(work), quick=quick, force=force,
+                          seed=seed), tools or {})
+
+
+def test_stages_of_other_settings_are_redone(tmp_path):
+    assert not make(tmp_path).force  # a new work dir: nothing to redo
+    assert not make(tmp_path).force  # the same settings: reuse
+    assert make(tmp_path, seed=1).force  # another seed: redo
+    assert not make(tmp_path, seed=1).force
+    assert make(tmp_path, seed=1, quick=True).force  # other sizes: redo
+    assert make(tmp_path, seed=1, quick=True, force=True).force
+    demo = make(tmp_path, seed=1, quick=True)
+    assert not demo.force and demo.s['size'] == (64, 128)
+
+
+def test_default_demo_uses_the_study_data_sizes():
+    from mmseg_be.demo.settings import STUDY
+    assert {k: FULL[k] for k in STUDY} == STUDY
+
+
+def test_a_failing_tool_names_its_stage_and_log(tmp_path):
+    def tool(argv):
+        print('something went wrong in', argv)
+        raise SystemExit(3)
+
+    demo = make(tmp_path, tools={'train.py': tool})
+    with pytest.raises(SystemExit) as err:
+        demo.run('train inlier', ['train.py', 'cfg.py', '--cfg-options',
+                                  'a=1'])
+    message = str(err.value.code)
+    assert 'stage train inlier failed (3)' in message
+    assert 'train_inlier.log' in message
+    assert 'something went wrong in' in message
+    # the tool got its command line, with a fresh visualizer name first
+    assert "'cfg.py', '--cfg-options', 'visualizer.name=demo_" in message
