@@ -114,9 +114,11 @@ def test_missing_prior_files_are_dropped_for_inference(tmp_path):
         dict(type='BalancedEnergyLoss', prior=str(tmp_path / 'missing.json')),
     ]), auxiliary_head=dict(loss_decode=dict(type='BalancedEnergyLoss',
                                              prior=str(present))),
-                 other=dict(prior='online'))
+                 other=dict(prior='online'),
+                 released=dict(prior='cityscapes-coco-released'))
     dropped = without_missing_prior_files(model)
     assert dropped == [str(tmp_path / 'missing.json')]
+    assert model['released']['prior'] == 'cityscapes-coco-released'
     assert model['decode_head']['loss_decode'][1]['prior'] is None
     assert model['auxiliary_head']['loss_decode']['prior'] == str(present)
     assert model['other']['prior'] == 'online'
