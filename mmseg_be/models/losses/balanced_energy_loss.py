@@ -7,7 +7,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...constants import IGNORE_INDEX, OUTLIER_LABEL
-from ._functional import VARIANTS, balanced_energy_loss, sharpen_prior
+from ._functional import balanced_energy_loss, sharpen_prior
 from .base import BaseOODLoss
 from .prior import (PriorLike, released_margin_shift_fraction,
                     resolve_prior)
@@ -93,11 +93,8 @@ class BalancedEnergyLoss(BaseOODLoss):
                  loss_weight: float = 0.1,
                  loss_name: str = 'loss_balanced_energy') -> None:
         super().__init__(ood_index, ignore_index, loss_weight, loss_name)
-        if variant not in VARIANTS:
-            raise ValueError(
-                f'variant must be one of {VARIANTS}, got {variant!r}.')
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}.')
+        self.set_energy_arguments(m_in, m_out, temperature, lambda_sparse,
+                                  lambda_smooth, variant, num_classes)
         self.online = prior == 'online'
         if self.online:
             if not 0.0 <= online_momentum < 1.0:
@@ -145,13 +142,6 @@ class BalancedEnergyLoss(BaseOODLoss):
         self.gamma1 = gamma1
         self.gamma2 = gamma2
         self.alpha = alpha
-        self.m_in = m_in
-        self.m_out = m_out
-        self.temperature = temperature
-        self.lambda_sparse = lambda_sparse
-        self.lambda_smooth = lambda_smooth
-        self.variant = variant
-        self.num_classes = num_classes
 
     def forward(self,
                 cls_score: Tensor,

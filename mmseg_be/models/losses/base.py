@@ -5,6 +5,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from ...constants import IGNORE_INDEX, OUTLIER_LABEL
+from ._functional import VARIANTS
 
 
 class BaseOODLoss(nn.Module):
@@ -64,3 +65,26 @@ class BaseOODLoss(nn.Module):
     def loss_name(self) -> str:
         """Name of the loss in MMSeg's loss dict."""
         return self._loss_name
+
+    def set_energy_arguments(self, m_in: float, m_out: float,
+                             temperature: float, lambda_sparse: float,
+                             lambda_smooth: float, variant: str,
+                             num_classes: Optional[int]) -> None:
+        """Check and keep the arguments the two energy losses share (their
+        meaning is in :func:`._functional.energy_loss`).
+
+        Raises:
+            ValueError: An unknown ``variant`` or ``temperature <= 0``.
+        """
+        if variant not in VARIANTS:
+            raise ValueError(
+                f'variant must be one of {VARIANTS}, got {variant!r}.')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}.')
+        self.m_in = m_in
+        self.m_out = m_out
+        self.temperature = temperature
+        self.lambda_sparse = lambda_sparse
+        self.lambda_smooth = lambda_smooth
+        self.variant = variant
+        self.num_classes = num_classes

@@ -5,7 +5,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...constants import IGNORE_INDEX, OUTLIER_LABEL
-from ._functional import VARIANTS, energy_loss
+from ._functional import energy_loss
 from .base import BaseOODLoss
 
 
@@ -44,18 +44,8 @@ class EnergyLoss(BaseOODLoss):
                  loss_weight: float = 0.1,
                  loss_name: str = 'loss_energy') -> None:
         super().__init__(ood_index, ignore_index, loss_weight, loss_name)
-        if variant not in VARIANTS:
-            raise ValueError(
-                f'variant must be one of {VARIANTS}, got {variant!r}.')
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}.')
-        self.m_in = m_in
-        self.m_out = m_out
-        self.temperature = temperature
-        self.lambda_sparse = lambda_sparse
-        self.lambda_smooth = lambda_smooth
-        self.variant = variant
-        self.num_classes = num_classes
+        self.set_energy_arguments(m_in, m_out, temperature, lambda_sparse,
+                                  lambda_smooth, variant, num_classes)
 
     def forward(self,
                 cls_score: Tensor,
