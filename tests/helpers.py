@@ -1,4 +1,5 @@
 """Shared test helpers: tiny generated data and a CPU-sized config."""
+import os
 import os.path as osp
 from typing import Optional
 
@@ -12,6 +13,17 @@ TOY_CONFIG = osp.join(REPO, 'configs', 'smoke', 'toy_deeplabv3plus_r18.py')
 __all__ = ['REPO', 'TOY_CONFIG', 'tiny_cfg', 'write_toy_ood_checkpoint',
            'write_toy_seg_dataset',
            'point_cfg_at']
+
+
+def read_tree(root: str) -> dict:
+    """Every file under ``root``: relative path -> bytes."""
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = osp.join(dirpath, name)
+            with open(path, 'rb') as f:
+                out[osp.relpath(path, root)] = f.read()
+    return out
 
 
 def point_cfg_at(cfg: Config, data_root: str, work_dir: str) -> Config:

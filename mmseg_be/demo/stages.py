@@ -309,6 +309,6 @@ class Demo:
         for line in checks + [''] + notes:
             print(line)
         print(f'\nreport: {path}')
-        print(f'stage times (s): ' + ', '.join(
+        print('stage times (s): ' + ', '.join(
             f'{k} {v:.0f}' for k, v in self.timings.items()) +
               f'; total {sum(self.timings.values()):.0f}')

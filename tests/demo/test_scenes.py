@@ -1,6 +1,5 @@
 """The demo's procedural scenes: determinism, label alignment."""
 import os
-import os.path as osp
 
 import cv2
 import numpy as np
@@ -9,16 +8,7 @@ from mmseg_be.demo.scenes import (CLASSES, render_anomaly_scene,
                                    render_scene, write_anomaly_split,
                                    write_scene_split)
 from mmseg_be.outliers.synthetic import CAR_PAINTS
-
-
-def read_tree(root):
-    out = {}
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            path = osp.join(dirpath, name)
-            with open(path, 'rb') as f:
-                out[osp.relpath(path, root)] = f.read()
-    return out
+from tests.helpers import read_tree
 
 
 def test_same_seed_same_files_other_seed_differs(tmp_path):

@@ -9,16 +9,7 @@ from mmseg_be.demo.scenes import CLASSES
 from mmseg_be.outliers.bank import OutlierBank
 from mmseg_be.outliers.synthetic import (FAMILY_WEIGHTS, render_novel_object,
                                          write_synthetic_bank)
-
-
-def read_tree(root):
-    out = {}
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            path = osp.join(dirpath, name)
-            with open(path, 'rb') as f:
-                out[osp.relpath(path, root)] = f.read()
-    return out
+from tests.helpers import read_tree
 
 
 def test_synthetic_bank_format_and_resume(tmp_path):
