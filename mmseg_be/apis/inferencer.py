@@ -14,7 +14,7 @@ where the score passes the threshold)::
     out = inferencer('frames/', batch_size=2, out_dir='vis')
     out['predictions'][0].scores   # (H, W) float32, higher = more anomalous
 
-``tools/visualize.py`` (:func:`visualize_images`), ``tools/export.py``
+``tools/visualize.py`` (:func:`~mmseg_be.apis.heat_maps.visualize_images`), ``tools/export.py``
 (:meth:`AnomalyInferencer.predict_file`) and ``tools/estimate_prior.py`` (the
 loaded :attr:`AnomalyInferencer.model`) use it.
 
@@ -25,10 +25,9 @@ swapped for ``LoadImageFromNDArray`` for arrays), so the scores equal
 """
 import copy
 import glob
-import logging
 import os
 import os.path as osp
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import (Any, Dict, Iterator, List, Optional, Sequence, Tuple,
                     Union)
 
@@ -36,7 +35,6 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
 
 from mmseg_be.engine.anomaly_score_hook import anomaly_score_of_config
 from mmseg_be.scoring import anomaly_score_settings, scores_from_logits
@@ -50,7 +48,6 @@ from mmseg_be.visualization.prediction import (ThresholdSpec,
                                                resolve_threshold)
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-NORMALIZATIONS = ('image', 'dataset', 'fixed')
 
 InputType = Union[str, np.ndarray]
 InputsType = Union[InputType, Sequence[InputType]]
@@ -396,114 +393,3 @@ def write_picture(path: str, picture: np.ndarray) -> None:
     if not cv2.imwrite(path, picture[..., ::-1]):
         raise OSError(f'Could not write {path} (disk full or no '
                       f'permission?).')
-
-
-@dataclass
-class VisualizeReport:
-    """What a visualization run wrote and what it skipped."""
-    written: List[str] = field(default_factory=list)
-    score_files: List[str] = field(default_factory=list)
-    failed: List[Tuple[str, str]] = field(default_factory=list)
-    value_range: Optional[Tuple[float, float]] = None
-
-
-def visualize_images(inferencer: AnomalyInferencer,
-                     images: Sequence[str],
-                     out_dir: str,
-                     norm: str = 'image',
-                     vmin: Optional[float] = None,
-                     vmax: Optional[float] = None,
-                     percentiles: Tuple[float, float] = (1.0, 99.0),
-                     cmap: str = 'inferno',
-                     draw_seg: bool = False,
-                     save_scores: bool = False,
-                     progress: bool = True,
-                     upscale: int = 1,
-                     min_height: int = 0,
-                     columns: int = 0,
-                     titles: bool = True) -> VisualizeReport:
-    """Write one heat-map PNG per image file (and the raw scores as .npy):
-    ``tools/visualize.py``.
-
-    Unlike :meth:`AnomalyInferencer.__call__`, an image that fails (cannot be
-    decoded, NaN or infinite scores) is skipped and listed, and the colour
-    range can be shared by all images.
-
-    Args:
-        inferencer: The model, score setting and threshold.
-        images: Image files.
-        out_dir: Output folder (``{stem}.png``, ``{stem}.npy``).
-        norm: ``'image'`` (each image to its own percentiles), ``'dataset'``
-            (one range for all images: the lowest lower and highest upper
-            per-image percentile; needs a first pass over all images) or
-            ``'fixed'`` (``vmin``/``vmax``).
-        vmin: Fixed range start (``norm='fixed'``).
-        vmax: Fixed range end (``norm='fixed'``).
-        percentiles: Per-image percentiles for ``'image'`` and ``'dataset'``.
-        cmap: Colormap name.
-        draw_seg: Add the predicted segmentation panel.
-        save_scores: Also save the raw float32 score maps.
-        progress: Show a tqdm progress bar.
-        upscale: Integer factor enlarging the panels.
-        min_height: Enlarge small images to at least this panel height.
-        columns: Panels per row (0: one row).
-        titles: Write panel titles.
-
-    Returns:
-        VisualizeReport: Written files and skipped images with the reason.
-    """
-    from tqdm import tqdm
-
-    if norm not in NORMALIZATIONS:
-        raise ValueError(f'Unknown normalization {norm!r}; use one of '
-                         f'{NORMALIZATIONS}.')
-    if norm == 'fixed' and (vmin is None or vmax is None or vmax <= vmin):
-        raise ValueError(f'norm="fixed" needs vmin < vmax, got vmin={vmin}, '
-                         f'vmax={vmax}.')
-    os.makedirs(out_dir, exist_ok=True)
-    report = VisualizeReport()
-
-    def predict(path: str) -> Tuple[np.ndarray, AnomalyPrediction]:
-        image = read_rgb(path)
-        if image is None:
-            raise ValueError('cannot be decoded as an image')
-        return image, next(inferencer.predict([path]))
-
-    ranges = {}
-    if norm == 'dataset':
-        # Pass 1 keeps only each image's range; maps are recomputed in pass 2
-        # so memory stays at one image.
-        for path in tqdm(images, desc='score range', disable=not progress):
-            try:
-                _, prediction = predict(path)
-            except Exception as error:  # reported below, the run goes on
-                report.failed.append((path, str(error)))
-                continue
-            ranges[path] = score_range(prediction.scores, percentiles)
-        if ranges:
-            report.value_range = (min(r[0] for r in ranges.values()),
-                                  max(r[1] for r in ranges.values()))
-    elif norm == 'fixed':
-        report.value_range = (vmin, vmax)
-
-    todo = [p for p in images if norm != 'dataset' or p in ranges]
-    for path in tqdm(todo, desc='heat maps', disable=not progress):
-        try:
-            image, prediction = predict(path)
-        except Exception as error:  # reported below, the run goes on
-            report.failed.append((path, str(error)))
-            continue
-        picture = inferencer.visualize(
-            image, prediction, report.value_range, percentiles, cmap,
-            draw_seg, upscale, min_height, columns, titles)
-        stem = osp.join(out_dir, out_stem(path, images))
-        os.makedirs(osp.dirname(stem), exist_ok=True)
-        write_picture(stem + '.png', picture)
-        report.written.append(stem + '.png')
-        if save_scores:
-            np.save(stem + '.npy', prediction.scores)
-            report.score_files.append(stem + '.npy')
-    for path, reason in report.failed:
-        print_log(f'Skipped {path}: {reason}', logger='current',
-                  level=logging.WARNING)
-    return report

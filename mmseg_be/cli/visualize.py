@@ -20,7 +20,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from mmseg_be.apis.inferencer import NORMALIZATIONS
+from mmseg_be.apis.heat_maps import NORMALIZATIONS
 from mmseg_be.cli.common import (add_inference_args, add_score_args,
                                  score_overrides)
 from mmseg_be.visualization.colormap import COLORMAPS
