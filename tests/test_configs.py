@@ -189,6 +189,27 @@ def test_r50_leaf_is_the_r101_leaf_but_depth_and_weights(folder, kind):
     assert r50['model.pretrained'] is None is r101['model.pretrained']
 
 
+@pytest.mark.parametrize('kind', ['balanced-energy', 'energy'])
+def test_segformer_b2_leaf_is_the_b5_leaf_but_layers_and_weights(kind):
+    name = 'segformer_mit-{}_' + kind + '_8xb1-8k_cityscapes-coco-1024x1024.py'
+    b2, b5 = (flatten(Config.fromfile(osp.join(
+        REPO, 'configs', 'segformer', name.format(size))).to_dict())
+        for size in ('b2', 'b5'))
+    differing = {k for k in set(b2) | set(b5) if b2.get(k) != b5.get(k)}
+    expected = {f'model.backbone.num_layers[{i}]' for i in (1, 2)}
+    expected.add('load_from')
+    if kind == 'balanced-energy':  # each model's own estimated prior
+        expected |= {'prior_file', 'model.decode_head.loss_decode[1].prior'}
+        assert b2['prior_file'].endswith('segformer_mit-b2_cityscapes-coco.json')
+    assert differing == expected
+    # MMSeg's zoo B2 and B5 (mmseg::segformer/segformer_mit-b{2,5}_...)
+    assert [b2[f'model.backbone.num_layers[{i}]'] for i in range(4)] == \
+        [3, 4, 6, 3]
+    assert [b5[f'model.backbone.num_layers[{i}]'] for i in range(4)] == \
+        [3, 6, 40, 3]
+    assert 'segformer_mit-b2_8x1_1024x1024_160k_cityscapes' in b2['load_from']
+
+
 # The released Cityscapes-COCO prior as the released code writes it
 # (19 classes, trainId order; it sums to 1.0001).
 RELEASED_PRIOR = [
