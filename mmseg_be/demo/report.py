@@ -135,9 +135,10 @@ def write_report(path: str, rows: Mapping[str, Mapping[str, float]],
         '## Submission export', '',
         f'SegmentMeIfYouCan-format HDF5 files: `{osp.relpath(export_dir, root)}`',
         '', '## Time per stage (s)', '',
-        '| stage | seconds |', '|---|---|',
-        *[f'| {k} | {v:.1f} |' for k, v in timings.items()],
-        f'| total | {sum(timings.values()):.1f} |', ''
+        format_table(['stage', 'seconds'],
+                     [[k, f'{v:.1f}'] for k, v in timings.items()] +
+                     [['total', f'{sum(timings.values()):.1f}']],
+                     style='markdown'), ''
     ]
     with open(path, 'w') as f:
         f.write('\n'.join(parts))

@@ -15,6 +15,8 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from mmseg_be.utils.table import format_table
+
 from .scenes import CLASSES
 
 METRICS = ('AUROC', 'AP', 'FPR95')
@@ -138,21 +140,21 @@ def _fmt(ms: Mapping[str, float]) -> str:
 def markdown_summary(summary: Mapping, labels: Mapping[str, str]) -> str:
     """The study's table: mean +- sd per method, then the paired
     differences with their interval."""
-    lines = ['| model / score | runs | AUROC (%) | AP (%) | FPR95 (%) |',
-             '|---|---|---|---|---|']
-    for m, stats_ in summary['methods'].items():
-        lines.append(f'| {labels.get(m, m)} | {stats_["AP"]["n"]} | ' +
-                     ' | '.join(_fmt(stats_[k]) for k in METRICS) + ' |')
+    methods = format_table(
+        ['model / score', 'runs', 'AUROC (%)', 'AP (%)', 'FPR95 (%)'],
+        [[labels.get(m, m), stats_['AP']['n']] +
+         [_fmt(stats_[k]) for k in METRICS]
+         for m, stats_ in summary['methods'].items()], style='markdown')
     base = labels.get(summary['baseline'], summary['baseline'])
     conf = int(round(100 * summary['confidence']))
-    lines += ['', f'| paired AP difference (points) | pairs | mean | sd | '
-              f'{conf}% t-interval | pairs won |', '|---|---|---|---|---|---|']
-    for m, d in summary['differences'].items():
-        lines.append(
-            f'| {labels.get(m, m)} - {base} | {d["n"]} | {d["mean"]:+.2f} | '
-            f'{d["sd"]:.2f} | [{d["low"]:+.2f}, {d["high"]:+.2f}] | '
-            f'{d["wins"]}/{d["n"]} |')
-    return '\n'.join(lines)
+    differences = format_table(
+        ['paired AP difference (points)', 'pairs', 'mean', 'sd',
+         f'{conf}% t-interval', 'pairs won'],
+        [[f'{labels.get(m, m)} - {base}', d['n'], f'{d["mean"]:+.2f}',
+          f'{d["sd"]:.2f}', f'[{d["low"]:+.2f}, {d["high"]:+.2f}]',
+          f'{d["wins"]}/{d["n"]}']
+         for m, d in summary['differences'].items()], style='markdown')
+    return methods + '\n\n' + differences
 
 
 def study_figure(records: Sequence[Mapping], methods: Sequence[str],
