@@ -1,4 +1,4 @@
-# The demo's generated data (mmseg_be.datasets.synthetic; tools/demo.py
+# The demo's generated data (mmseg_be.demo.scenes; tools/demo.py
 # writes it): street scenes for training, and an anomaly split in the
 # Fishyscapes layout for evaluation with PixelOODMetric.
 demo_data_root = 'work_dirs/demo/data'
