@@ -202,8 +202,10 @@ def trained(request, data):
     metrics = {key[len('val/'):]: runner.message_hub.get_scalar(key).current()
                for key in runner.message_hub.log_scalars
                if key.startswith('val/')}
+    with open(prior_path) as f:
+        prior = json.load(f)
     return dict(family=family, config=config, cfg=cfg, runner=runner,
-                prior=json.load(open(prior_path)), losses=losses,
+                prior=prior, losses=losses,
                 metrics=metrics,
                 checkpoint=osp.join(cfg.work_dir, 'iter_2.pth'))
 
