@@ -201,7 +201,7 @@ class Demo:
         classifies the test anomalies (:mod:`mmseg_be.demo.study`)."""
         out = osp.join(self.work, 'diagnostics.json')
         if not self.done(out):
-            from mmseg.apis import init_model
+            from mmseg_be.apis import AnomalyInferencer
 
             with open(prior) as f:
                 values = json.load(f)['prior']
@@ -212,7 +212,7 @@ class Demo:
                     contextlib.redirect_stdout(log), \
                     contextlib.redirect_stderr(log):
                 diag['test_anomaly'] = study.anomaly_class_fractions(
-                    init_model(INLIER_CFG, inlier_ckpt, device='cpu'),
+                    AnomalyInferencer(INLIER_CFG, inlier_ckpt, device='cpu'),
                     osp.join(self.data, 'anomaly', 'original'),
                     osp.join(self.data, 'anomaly', 'labels'), len(values))
             with open(out, 'w') as f:

@@ -243,44 +243,36 @@ def read_val_scalars(work_dir: str) -> List[Dict[str, float]]:
     return out
 
 
-def anomaly_class_fractions(model, image_dir: str, label_dir: str,
+def anomaly_class_fractions(inferencer, image_dir: str, label_dir: str,
                             num_classes: int,
                             anomaly_label: int = 1) -> Dict[str, object]:
-    """Fraction of test-anomaly pixels the model assigns to each class
-    (argmax), over every image of a Fishyscapes-layout split.
+    """Fraction of test-anomaly pixels the model assigns to each class, over
+    every image of a Fishyscapes-layout split.
 
     Args:
-        model: An MMSeg ``EncoderDecoder``-like segmentor (eval mode).
+        inferencer: An :class:`~mmseg_be.apis.AnomalyInferencer` of the
+            model; its segmentation (MMSeg's ``pred_sem_seg``) is counted.
         image_dir: Folder of the images (``original/``).
         label_dir: Folder of the labels with the same file names.
-        num_classes: C; channels beyond it are dropped.
+        num_classes: C, the classes counted.
         anomaly_label: Label value of anomaly pixels.
 
     Returns:
         dict: ``fractions`` (C floats summing to 1) and ``num_pixels``.
     """
     import cv2
-    import torch
     counts = np.zeros(num_classes, dtype=np.int64)
-    model.eval()
-    with torch.no_grad():
-        for name in sorted(os.listdir(image_dir)):
-            img = cv2.imread(osp.join(image_dir, name))  # BGR, as MMSeg's
-            label = cv2.imread(osp.join(label_dir, name),
-                               cv2.IMREAD_UNCHANGED)
-            if img is None or label is None:
-                continue
-            mask = label == anomaly_label
-            if not mask.any():
-                continue
-            h, w = label.shape
-            data = model.data_preprocessor(
-                dict(inputs=[torch.from_numpy(img).permute(2, 0, 1)]), False)
-            meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
-            logits = model.encode_decode(data['inputs'], [meta])
-            logits = logits[:, :num_classes, :h, :w]
-            pred = logits[0].argmax(0).cpu().numpy()
-            counts += np.bincount(pred[mask], minlength=num_classes)
+    for name in sorted(os.listdir(image_dir)):
+        img = cv2.imread(osp.join(image_dir, name))  # BGR, as MMSeg's
+        label = cv2.imread(osp.join(label_dir, name), cv2.IMREAD_UNCHANGED)
+        if img is None or label is None:
+            continue
+        mask = label == anomaly_label
+        if not mask.any():
+            continue
+        (prediction, ) = inferencer.predict([img])
+        counts += np.bincount(prediction.seg[mask],
+                              minlength=num_classes)[:num_classes]
     total = int(counts.sum())
     fractions = (counts / total).tolist() if total else [math.nan
                                                          ] * num_classes

@@ -123,14 +123,14 @@ class Study:
         if osp.isfile(path):
             with open(path) as f:
                 return json.load(f)
-        from mmseg.apis import init_model
+        from mmseg_be.apis import AnomalyInferencer
 
         with open(prior) as f:
             values = json.load(f)['prior']
         out = study.prior_diagnostics(values, GAMMA, M_IN, M_OUT)
-        model = init_model(INLIER_CFG, inlier_ckpt, device='cpu')
         out['test_anomaly'] = study.anomaly_class_fractions(
-            model, osp.join(demo.data, 'anomaly', 'original'),
+            AnomalyInferencer(INLIER_CFG, inlier_ckpt, device='cpu'),
+            osp.join(demo.data, 'anomaly', 'original'),
             osp.join(demo.data, 'anomaly', 'labels'), len(values))
         with open(path, 'w') as f:
             json.dump(out, f, indent=1)

@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mmseg_be.demo import study
@@ -132,3 +133,30 @@ def test_tiny_study_runs_and_resumes(tmp_path):
                           timeout=900, env=env)
     assert proc.returncode == 0
     assert len(study.read_records(osp.join(work, 'results.jsonl'))) == 4
+
+
+def test_anomaly_class_fractions_count_mmseg_segmentation(tmp_path):
+    import glob
+
+    import cv2
+    from mmseg.apis import inference_model, init_model
+
+    from mmseg_be.apis import AnomalyInferencer
+    from tests.helpers import write_toy_ood_checkpoint
+    toy = write_toy_ood_checkpoint(str(tmp_path))
+    # Oracle: MMSeg's own inference, argmax of its logits, counted by hand
+    # over the anomaly pixels (label 1).
+    model = init_model(toy['config'], toy['checkpoint'], device='cpu')
+    counts = np.zeros(4, dtype=np.int64)
+    for path in sorted(glob.glob(osp.join(toy['images'], '*.png'))):
+        label = cv2.imread(osp.join(toy['labels'], osp.basename(path)),
+                           cv2.IMREAD_UNCHANGED)
+        pred = inference_model(model, path).seg_logits.data.argmax(0)
+        for c in range(4):
+            counts[c] += int(((pred.numpy() == c) & (label == 1)).sum())
+    assert counts.sum() > 0
+    out = study.anomaly_class_fractions(
+        AnomalyInferencer(toy['config'], toy['checkpoint'], 'cpu'),
+        toy['images'], toy['labels'], 4)
+    assert out['num_pixels'] == counts.sum()
+    assert out['fractions'] == pytest.approx((counts / counts.sum()).tolist())
