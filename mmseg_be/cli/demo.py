@@ -21,6 +21,7 @@ Stages (each skipped when its output exists; --force redoes them):
 import argparse
 from typing import List, Optional
 
+from mmseg_be.demo.settings import DEFAULT_MODEL, MODELS
 from mmseg_be.demo.stages import Demo
 
 
@@ -36,6 +37,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='redo every stage even if its output exists')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the data generator and the training')
+    parser.add_argument('--model', choices=sorted(MODELS),
+                        default=DEFAULT_MODEL,
+                        help='the segmentor: DeepLabV3+ R-18 (default, the '
+                        'one the seed study measured) or a SegFormer MiT-B0 '
+                        '(configs/demo/segformer_mit-b0_*)')
     return parser.parse_args(argv)
 
 

@@ -31,3 +31,12 @@ INLIER_CFG = osp.join(CONFIGS, 'deeplabv3plus_r18-d16_synthetic-inlier.py')
 BALANCED_CFG = osp.join(CONFIGS,
                         'deeplabv3plus_r18-d16_synthetic-balanced-energy.py')
 ENERGY_CFG = osp.join(CONFIGS, 'deeplabv3plus_r18-d16_synthetic-energy.py')
+#: ``--model`` -> the configs of its three stages: (in-distribution,
+#: balanced energy, vanilla energy). The seed study uses the default.
+MODELS = {
+    'deeplabv3plus': (INLIER_CFG, BALANCED_CFG, ENERGY_CFG),
+    'segformer': tuple(
+        osp.join(CONFIGS, f'segformer_mit-b0_synthetic-{stage}.py')
+        for stage in ('inlier', 'balanced-energy', 'energy')),
+}
+DEFAULT_MODEL = 'deeplabv3plus'

@@ -25,8 +25,7 @@ from tqdm import tqdm
 
 from . import report, study
 from .scenes import generate_demo_data
-from .settings import (BALANCED_CFG, ENERGY_CFG, FULL, GAMMA, INLIER_CFG,
-                       M_IN, M_OUT, QUICK)
+from .settings import DEFAULT_MODEL, FULL, GAMMA, M_IN, M_OUT, MODELS, QUICK
 
 #: A tool's ``main``: takes its command line (without the program name).
 Tool = Callable[[List[str]], None]
@@ -62,8 +61,8 @@ class Demo:
     """Runs the stages, calling the project's tools in this process.
 
     Args:
-        args: ``work_dir``, ``quick``, ``force`` and ``seed``, as parsed by
-            :mod:`mmseg_be.cli.demo`.
+        args: ``work_dir``, ``quick``, ``force``, ``seed`` and (optional)
+            ``model``, as parsed by :mod:`mmseg_be.cli.demo`.
         tools: Tool script name (``'train.py'``, ``'test.py'``,
             ``'estimate_prior.py'``) -> its ``main(argv)``; given by the
             command-line module, the layer above this one.
@@ -76,6 +75,9 @@ class Demo:
         self.args = args
         self.tools = tools
         self.s = dict(settings or (QUICK if args.quick else FULL))
+        self.model = getattr(args, 'model', None) or DEFAULT_MODEL
+        self.inlier_cfg, self.balanced_cfg, self.energy_cfg = MODELS[
+            self.model]
         self.work = osp.abspath(args.work_dir)
         self.data = osp.join(self.work, 'data')
         self.timings: Dict[str, float] = {}
@@ -89,6 +91,8 @@ class Demo:
         path = osp.join(self.work, STAMP)
         current = dict(self.s, size=list(self.s['size']),
                        seed=self.args.seed)
+        if self.model != DEFAULT_MODEL:  # work dirs of the default unchanged
+            current['model'] = self.model
         same = True
         if osp.isfile(path):
             with open(path) as f:
@@ -190,8 +194,9 @@ class Demo:
         out = osp.join(self.work, 'prior.json')
         if not self.done(out):
             self.run('estimate prior', [
-                'estimate_prior.py', BALANCED_CFG, inlier_ckpt, '--out', out, '--num-samples',
-                str(self.s['prior_samples']), '--batch-size', '4', '--seed',
+                'estimate_prior.py', self.balanced_cfg, inlier_ckpt, '--out',
+                out, '--num-samples', str(self.s['prior_samples']),
+                '--batch-size', '4', '--seed',
                 str(self.args.seed), '--cfg-options'
             ] + self.data_options(True))
         return out
@@ -212,7 +217,8 @@ class Demo:
                     contextlib.redirect_stdout(log), \
                     contextlib.redirect_stderr(log):
                 diag['test_anomaly'] = study.anomaly_class_fractions(
-                    AnomalyInferencer(INLIER_CFG, inlier_ckpt, device='cpu'),
+                    AnomalyInferencer(self.inlier_cfg, inlier_ckpt,
+                                      device='cpu'),
                     osp.join(self.data, 'anomaly', 'original'),
                     osp.join(self.data, 'anomaly', 'labels'), len(values))
             with open(out, 'w') as f:
@@ -238,7 +244,7 @@ class Demo:
         if self.done(heat_dir):
             return
         self.run('heat maps', [
-            'test.py', BALANCED_CFG, ckpt,
+            'test.py', self.balanced_cfg, ckpt,
             '--work-dir', osp.join(self.work, 'test_runs', 'heatmaps'),
             '--show-dir', heat_dir, '--cfg-options',
             'anomaly_score.name=energy',
@@ -252,29 +258,29 @@ class Demo:
         """Run every stage, then print the results and write report.md."""
         s = self.s
         self.stage_data()
-        inlier = self.train('inlier', INLIER_CFG, s['inlier_iters'],
+        inlier = self.train('inlier', self.inlier_cfg, s['inlier_iters'],
                             self.data_options(False))
         prior = self.stage_prior(inlier)
         diagnostics = self.stage_diagnostics(inlier, prior)
         finetune = self.data_options(True) + [f'load_from={inlier}']
         balanced = self.train(
-            'balanced_energy', BALANCED_CFG, s['finetune_iters'],
+            'balanced_energy', self.balanced_cfg, s['finetune_iters'],
             finetune + [f'model.decode_head.loss_decode.1.prior={prior}'])
-        energy = self.train('energy', ENERGY_CFG, s['finetune_iters'],
+        energy = self.train('energy', self.energy_cfg, s['finetune_iters'],
                             finetune)
         heat_dir = osp.join(self.work, 'heatmaps')
         export_dir = osp.join(self.work, 'submission')
         results_dir = osp.join(self.work, 'results', 'balanced_energy')
         evals = {
             'in-distribution / max logit':
-            self.evaluate('inlier_max_logit', INLIER_CFG, inlier,
+            self.evaluate('inlier_max_logit', self.inlier_cfg, inlier,
                           'max_logit'),
             'in-distribution / energy':
-            self.evaluate('inlier_energy', INLIER_CFG, inlier, 'energy'),
+            self.evaluate('inlier_energy', self.inlier_cfg, inlier, 'energy'),
             'vanilla energy fine-tuned / energy':
-            self.evaluate('energy', ENERGY_CFG, energy, 'energy'),
+            self.evaluate('energy', self.energy_cfg, energy, 'energy'),
             'balanced energy fine-tuned / energy':
-            self.evaluate('balanced_energy', BALANCED_CFG, balanced,
+            self.evaluate('balanced_energy', self.balanced_cfg, balanced,
                           'energy', (f'model.decode_head.loss_decode.1.prior='
                                      f'{prior}', '--out', results_dir,
                                      '--submission', export_dir,
@@ -293,13 +299,18 @@ class Demo:
         notes = [diagnostics['text'], report.spread_note(
             rows, 'balanced energy fine-tuned / energy',
             'vanilla energy fine-tuned / energy', s['finetune_iters'])]
+        if self.model != DEFAULT_MODEL:
+            notes.append(f'The seed study used the default model '
+                         f'({DEFAULT_MODEL}); this run used {self.model}, so '
+                         'its spread is a reference, not a measurement of '
+                         'this model.')
         settings = ('quick (CI sizes: numbers not meaningful)'
                     if self.args.quick else 'full') + (
                         f', {s["num_train"]} training scenes of '
                         f'{s["size"][0]}x{s["size"][1]}, '
                         f'{s["inlier_iters"]} + {s["finetune_iters"]} '
                         f'iterations, {s["num_anomaly"]} anomaly scenes, '
-                        f'seed {self.args.seed}')
+                        f'seed {self.args.seed}, model {self.model}')
         path = report.write_report(
             osp.join(self.work, 'report.md'), rows, figure, heatmaps,
             self.timings, checks, export_dir, settings, notes)

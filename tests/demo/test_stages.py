@@ -8,9 +8,9 @@ from mmseg_be.demo.settings import FULL
 from mmseg_be.demo.stages import Demo
 
 
-def make(work, seed=0, quick=False, force=False, tools=None):
+def make(work, seed=0, quick=False, force=False, tools=None, **extra):
     return Demo(Namespace(work_dir=str(work), quick=quick, force=force,
-                          seed=seed), tools or {})
+                          seed=seed, **extra), tools or {})
 
 
 def test_stages_of_other_settings_are_redone(tmp_path):
@@ -22,6 +22,18 @@ def test_stages_of_other_settings_are_redone(tmp_path):
     assert make(tmp_path, seed=1, quick=True, force=True).force
     demo = make(tmp_path, seed=1, quick=True)
     assert not demo.force and demo.s['size'] == (64, 128)
+
+
+def test_another_model_redoes_the_stages_and_uses_its_configs(tmp_path):
+    assert not make(tmp_path).force
+    demo = make(tmp_path, model='segformer')
+    assert demo.force
+    assert all('segformer_mit-b0_synthetic-' in cfg for cfg in (
+        demo.inlier_cfg, demo.balanced_cfg, demo.energy_cfg))
+    assert not make(tmp_path, model='segformer').force
+    # the default model's record is the one older work dirs have
+    assert make(tmp_path, model='deeplabv3plus').force
+    assert not make(tmp_path).force
 
 
 def test_default_demo_uses_the_study_data_sizes():

@@ -90,3 +90,23 @@ def test_quick_demo_produces_every_stage(tmp_path):
         assert first == second, name
     with open(osp.join(again, 'prior.json')) as f:
         assert json.load(f)['prior'] == prior['prior']
+
+
+def test_quick_demo_with_segformer(tmp_path):
+    import torch
+    work = str(tmp_path / 'segformer')
+    out = run_demo(work, '--model', 'segformer')
+    assert sorted(os.listdir(osp.join(work, 'eval'))) == [
+        'balanced_energy', 'energy', 'inlier_energy', 'inlier_max_logit']
+    # The stages trained a SegFormer: MiT patch embeddings and the SegFormer
+    # head's fusion layer, no ResNet stem, no auxiliary head.
+    state = torch.load(osp.join(work, 'balanced_energy', 'iter_2.pth'),
+                       map_location='cpu', weights_only=False)['state_dict']
+    assert any(k.startswith('backbone.layers.0.0.projection') for k in state)
+    assert any(k.startswith('decode_head.fusion_conv') for k in state)
+    assert not any(k.startswith(('backbone.stem', 'auxiliary_head'))
+                   for k in state)
+    with open(osp.join(work, 'report.md')) as f:
+        report = f.read()
+    assert 'model segformer' in report
+    assert 'this run used segformer' in out
