@@ -19,7 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from mmseg_be.constants import OUTLIER_LABEL
-from mmseg_be.models.losses import NAMED_PRIORS
+from mmseg_be.models.losses.prior import names_a_prior_file
 from mmseg_be.utils.atomic_io import atomic_write_bytes
 
 
@@ -28,8 +28,9 @@ def without_missing_prior_files(node, found: Optional[list] = None) -> list:
 
     The usual flow estimates the prior with the fine-tuning config before
     its prior file exists; the losses play no part in the estimate. A
-    released prior named by :data:`~mmseg_be.models.losses.NAMED_PRIORS`
-    and ``'online'`` are not files and are kept.
+    prior named by :data:`~mmseg_be.models.losses.NAMED_PRIORS` and
+    ``'online'`` are not files and are kept
+    (:func:`~mmseg_be.models.losses.prior.names_a_prior_file`).
 
     Returns:
         list: The paths that were dropped.
@@ -37,8 +38,7 @@ def without_missing_prior_files(node, found: Optional[list] = None) -> list:
     found = [] if found is None else found
     if isinstance(node, dict):
         prior = node.get('prior')
-        if isinstance(prior, str) and prior != 'online' and \
-                prior not in NAMED_PRIORS and not osp.isfile(prior):
+        if names_a_prior_file(prior) and not osp.isfile(prior):
             node['prior'] = None
             found.append(prior)
         for value in node.values():

@@ -168,6 +168,13 @@ def load_prior_file(path: str) -> ClassPrior:
         source=path)
 
 
+def names_a_prior_file(prior: object) -> bool:
+    """Whether a loss's ``prior`` argument is a path to a prior JSON file
+    (not a name in :data:`NAMED_PRIORS`, nor ``'online'``, nor values)."""
+    return isinstance(prior, str) and prior != 'online' and \
+        prior not in NAMED_PRIORS
+
+
 def resolve_prior(prior: PriorLike,
                   class_names: Optional[Sequence[str]] = None
                   ) -> Optional[ClassPrior]:
