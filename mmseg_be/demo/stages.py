@@ -84,25 +84,33 @@ class Demo:
         os.makedirs(self.work, exist_ok=True)
         self.force = args.force or not self._same_settings()
 
+    def _settings_record(self) -> dict:
+        record = dict(self.s, size=list(self.s['size']), seed=self.args.seed)
+        if self.model != DEFAULT_MODEL:  # work dirs of the default unchanged
+            record['model'] = self.model
+        return record
+
     def _same_settings(self) -> bool:
         """Whether the work dir's stages were made with this run's settings
-        (sizes, iterations, seed); writes them for the next run. Stages of
-        other settings are redone rather than mixed into this run."""
+        (sizes, iterations, seed, model). Stages of other settings are
+        redone rather than mixed into this run; the record changes only when
+        a run completes (:meth:`record_settings`), so an interrupted redo is
+        redone again, never half reused."""
         path = osp.join(self.work, STAMP)
-        current = dict(self.s, size=list(self.s['size']),
-                       seed=self.args.seed)
-        if self.model != DEFAULT_MODEL:  # work dirs of the default unchanged
-            current['model'] = self.model
-        same = True
-        if osp.isfile(path):
-            with open(path) as f:
-                same = json.load(f) == current
-            if not same:
-                print(f'[demo] {self.work} holds stages made with other '
-                      'settings; redoing every stage', flush=True)
-        with open(path, 'w') as f:
-            json.dump(current, f, indent=1)
+        if not osp.isfile(path):
+            self.record_settings()
+            return True
+        with open(path) as f:
+            same = json.load(f) == self._settings_record()
+        if not same:
+            print(f'[demo] {self.work} holds stages made with other '
+                  'settings; redoing every stage', flush=True)
         return same
+
+    def record_settings(self) -> None:
+        """Record this run's settings as those of the work dir's stages."""
+        with open(osp.join(self.work, STAMP), 'w') as f:
+            json.dump(self._settings_record(), f, indent=1)
 
     def done(self, path: str) -> bool:
         return osp.exists(path) and not self.force
@@ -314,6 +322,7 @@ class Demo:
         path = report.write_report(
             osp.join(self.work, 'report.md'), rows, figure, heatmaps,
             self.timings, checks, export_dir, settings, notes)
+        self.record_settings()
         print()
         print(report.terminal_table(rows))
         print()

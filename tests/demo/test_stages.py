@@ -17,11 +17,17 @@ def test_stages_of_other_settings_are_redone(tmp_path):
     assert not make(tmp_path).force  # a new work dir: nothing to redo
     assert not make(tmp_path).force  # the same settings: reuse
     assert make(tmp_path, seed=1).force  # another seed: redo
+    # Interrupted before it completed: the work dir still holds stages of
+    # the old settings, so the next run redoes them again.
+    assert make(tmp_path, seed=1).force
+    make(tmp_path, seed=1).record_settings()  # a run that completed
     assert not make(tmp_path, seed=1).force
     assert make(tmp_path, seed=1, quick=True).force  # other sizes: redo
-    assert make(tmp_path, seed=1, quick=True, force=True).force
     demo = make(tmp_path, seed=1, quick=True)
-    assert not demo.force and demo.s['size'] == (64, 128)
+    demo.record_settings()
+    assert not make(tmp_path, seed=1, quick=True).force
+    assert make(tmp_path, seed=1, quick=True, force=True).force
+    assert demo.s['size'] == (64, 128)
 
 
 def test_another_model_redoes_the_stages_and_uses_its_configs(tmp_path):
@@ -30,10 +36,10 @@ def test_another_model_redoes_the_stages_and_uses_its_configs(tmp_path):
     assert demo.force
     assert all('segformer_mit-b0_synthetic-' in cfg for cfg in (
         demo.inlier_cfg, demo.balanced_cfg, demo.energy_cfg))
+    demo.record_settings()
     assert not make(tmp_path, model='segformer').force
     # the default model's record is the one older work dirs have
     assert make(tmp_path, model='deeplabv3plus').force
-    assert not make(tmp_path).force
 
 
 def test_default_demo_uses_the_study_data_sizes():
