@@ -26,7 +26,7 @@ STANDIN_NAME = 'mmcv._ext'
 
 FULL_MMCV_HINT = (
     'mmcv-lite is installed, which has no compiled ops. Install full mmcv '
-    '2.1 (for example `pip install -U openmim && mim install "mmcv==2.1.0"`, '
+    '2.1 (a prebuilt wheel from OpenMMLab built for your torch and CUDA, '
     'or build it from source with `pip install "mmcv==2.1.0" '
     '--no-build-isolation` with torch already installed); see docs/install.md.')
 
@@ -34,12 +34,12 @@ FULL_MMCV_HINT = (
 NO_MMCV_MESSAGE = (
     'mmseg_be needs mmcv 2.x (>=2.0.0rc4,<2.2.0), and no `mmcv` module is '
     'installed. Choose one:\n'
-    '  * CPU, no compiled ops: `pip install "mmseg_be[cpu]"` (or `pip '
-    'install mmcv-lite==2.1.0`);\n'
+    '  * CPU, no compiled ops: `pip install mmcv-lite==2.1.0` (or, in '
+    'the mmseg_be clone, `pip install ".[cpu]"`);\n'
     '  * GPU: install full mmcv 2.1 built for your torch and CUDA (a '
     'prebuilt wheel from OpenMMLab, or `pip install "mmcv==2.1.0" '
-    '--no-build-isolation` with torch already installed), then `pip install '
-    'mmseg_be`.\n'
+    '--no-build-isolation` with torch already installed), then, in the '
+    'mmseg_be clone, `pip install .`.\n'
     'See docs/install.md.')
 
 

@@ -144,5 +144,6 @@ def test_import_without_any_mmcv_names_both_choices():
     ''')
     assert proc.returncode == 0, proc.stderr
     message = proc.stdout.split('ERROR:', 1)[1]
-    assert 'mmseg_be[cpu]' in message and 'mmcv-lite' in message
+    assert 'mmcv-lite==2.1.0' in message and '.[cpu]' in message
+    assert 'mmseg_be[cpu]' not in message  # not a PyPI name
     assert 'full mmcv' in message and 'GPU' in message
