@@ -13,3 +13,7 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
 anomaly_score = dict(name='energy', smooth_kernel=7, smooth_sigma=1.0)
+# The loops MMSeg's schedule bases define (a test config has no schedule);
+# mmengine's Runner needs them beside the dataloaders and evaluators.
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
