@@ -42,8 +42,10 @@ def add_mim_extension() -> None:
         if editable:
             os.symlink(osp.relpath(src, mim_dir), dst)
         else:
+            # The demo (demo/ and its tools/demo*.py shims) is an example
+            # that runs from a checkout, not part of the installed library.
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
-                '__pycache__', '*.pyc'))
+                '__pycache__', '*.pyc', 'demo*.py'))
 
 
 # Ranges a GPU user can live with; requirements/cpu.txt pins a set known to
@@ -80,8 +82,6 @@ CONSOLE_SCRIPTS = [
     'mmseg-be-visualize=mmseg_be.cli.visualize:main',
     'mmseg-be-estimate-prior=mmseg_be.cli.estimate_prior:main',
     'mmseg-be-prepare-coco-outliers=mmseg_be.cli.prepare_coco_outliers:main',
-    'mmseg-be-demo=mmseg_be.cli.demo:main',
-    'mmseg-be-demo-study=mmseg_be.cli.demo_study:main',
 ]
 
 if __name__ == '__main__':
@@ -96,7 +96,8 @@ if __name__ == '__main__':
         long_description_content_type='text/markdown',
         python_requires='>=3.8',
         packages=find_packages(exclude=('tests', 'tests.*', 'configs',
-                                        'tools', 'benchmarks')),
+                                        'tools', 'benchmarks', 'demo',
+                                        'demo.*')),
         include_package_data=True,
         package_data={'mmseg_be': ['.mim/configs/**/*', '.mim/tools/*']},
         install_requires=INSTALL_REQUIRES,

@@ -1,13 +1,18 @@
 """The demo: the whole method end to end on a CPU, on generated data.
 
-- :mod:`~mmseg_be.demo.settings`: sizes and schedules (``FULL``, ``QUICK``,
-  ``STUDY``) and the demo configs;
-- :mod:`~mmseg_be.demo.scenes`: procedural street scenes and the anomaly
-  split (the outlier bank comes from :mod:`mmseg_be.outliers.synthetic`);
-- :mod:`~mmseg_be.demo.stages`: the stages of ``tools/demo.py``;
-- :mod:`~mmseg_be.demo.report`: its results table and ``report.md``;
-- :mod:`~mmseg_be.demo.study` and :mod:`~mmseg_be.demo.study_runner`: the
-  seed study of ``tools/demo_study.py`` (statistics; runs);
-- :mod:`~mmseg_be.demo.toy_data`: a tiny rectangle dataset for smoke runs
-  and tests.
+An example that runs from a checkout (``make demo``, ``tools/demo.py``,
+``tools/demo_study.py``), beside the library rather than in it, as MMSeg's
+``demo/`` and ``projects/`` are:
+
+- :mod:`demo.settings`: sizes and schedules (``FULL``, ``QUICK``, ``STUDY``),
+  the demo configs, one colour per method;
+- :mod:`demo.scenes`: procedural street scenes and the anomaly split;
+- :mod:`demo.objects`: the novel objects of the outlier bank and the test
+  anomalies;
+- :mod:`demo.stages`: the stages of ``tools/demo.py``; :mod:`demo.cli` its
+  command line;
+- :mod:`demo.report`: its results table and ``report.md``;
+- :mod:`demo.study` and :mod:`demo.study_runner`: the seed study of
+  ``tools/demo_study.py`` (statistics; runs); :mod:`demo.study_cli` its
+  command line.
 """

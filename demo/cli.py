@@ -21,8 +21,8 @@ Stages (each skipped when its output exists; --force redoes them):
 import argparse
 from typing import List, Optional
 
-from mmseg_be.demo.settings import DEFAULT_MODEL, MODELS
-from mmseg_be.demo.stages import Demo
+from .settings import DEFAULT_MODEL, MODELS
+from .stages import Demo
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,6 +46,4 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    from mmseg_be.cli import estimate_prior, test, train
-    Demo(parse_args(argv), {'train.py': train.main, 'test.py': test.main,
-                            'estimate_prior.py': estimate_prior.main}).main()
+    Demo(parse_args(argv)).main()

@@ -1,4 +1,4 @@
-"""Procedural street scenes and anomaly splits: the demo's data.
+"""Procedural street scenes and the anomaly split: the demo's data.
 
 Nothing here is downloaded: scenes are drawn from a seed. A scene has a sky, a
 horizon with buildings and vegetation, a road in perspective with lane marks,
@@ -6,20 +6,13 @@ sidewalks, poles, and car- and person-like shapes whose size follows the
 perspective; textures, lighting, blur and noise keep the task from being
 trivial. Labels use a Cityscapes-like subset (:data:`CLASSES`).
 
-Objects for the outlier bank and the test anomalies are never a scene class
-but *look like* one: each comes from an appearance family that copies the
-colours and texture of one in-distribution class (a car-paint object with a
-dark window band, a green mottled one, a grey one with a window grid, ...)
-on a shape no scene object has (both drawn by
-:mod:`mmseg_be.outliers.synthetic`). The families are mixed with imbalanced
-frequencies (``FAMILY_WEIGHTS``), so the in-distribution model confuses
-the outliers with several classes, the frequent ones most: the condition the
-balanced energy loss is built for (docs/demo.md). The same mix serves twice,
-from disjoint seeds and shape families: as the auxiliary outlier bank pasted
-during fine-tuning (the role of COCO; polygons, stars, rings), and as the
-anomalies of the test split (ellipses, boxes, triangles), which is written in
-the Fishyscapes layout (``original/*.png`` + ``labels/*.png`` with 0 inlier,
-1 anomaly, 255 ignore) so the real dataset classes load it.
+The anomaly split puts novel objects (:mod:`demo.objects`: shapes and
+textures no scene contains, in the colours of scene classes, of shape families
+the outlier bank never contains) on the road, like the lost cargo of
+Lost&Found, at sizes the demo's network resolves: 16 to 35 pixels high and
+1.2 to 1.8 times as wide, i.e. 1 to 4 cells of its output stride 16. It is
+written in the Fishyscapes layout (``original/*.png`` + ``labels/*.png`` with
+0 inlier, 1 anomaly, 255 ignore) so the real dataset classes load it.
 """
 import os
 import os.path as osp
@@ -29,9 +22,9 @@ import cv2
 import numpy as np
 
 from mmseg_be.constants import IGNORE_INDEX
-from mmseg_be.outliers.synthetic import (ANOMALY_SHAPES, CAR_PAINTS, CLOTHES,
-                                         noise, render_novel_object,
-                                         write_synthetic_bank)
+
+from .objects import (ANOMALY_SHAPES, CAR_PAINTS, CLOTHES, noise,
+                      render_novel_object, write_outlier_bank)
 
 CLASSES = ('road', 'sidewalk', 'building', 'pole', 'vegetation', 'sky',
            'person', 'car')
@@ -206,7 +199,10 @@ def render_anomaly_scene(rng: np.random.Generator, size: Tuple[int, int],
                          ) -> Tuple[np.ndarray, np.ndarray, List[dict]]:
     """Draw a scene with novel objects standing on the road.
 
-    Objects are sized by perspective, like the lost cargo of Lost&Found.
+    Objects are sized by perspective, like the lost cargo of Lost&Found:
+    (0.25 + 0.3 s) x the image height high, s the depth of their base
+    below the horizon (0 at the horizon, 1 at the bottom), and 1.2 to 1.8
+    times as wide.
 
     Returns:
         tuple: RGB image, label map (0 inlier, 1 anomaly, 255 ignore on the
@@ -224,8 +220,9 @@ def render_anomaly_scene(rng: np.random.Generator, size: Tuple[int, int],
         j = int(rng.integers(len(road_y)))
         y, x = int(road_y[j]), int(road_x[j])
         s = (y - horizon) / max(h - horizon, 1)
-        rgb, mask = render_novel_object(
-            rng, max(8, int((0.1 + 0.25 * s) * h)), ANOMALY_SHAPES)
+        oh = max(8, int((0.25 + 0.3 * s) * h))
+        ow = min(int(oh * rng.uniform(1.2, 1.8)), w // 2)
+        rgb, mask = render_novel_object(rng, oh, ow, ANOMALY_SHAPES)
         top, left = y - mask.shape[0], x - mask.shape[1] // 2
         place_object(img, out, rgb, mask, top, left, 1)
         placements.append(dict(rgb=rgb, mask=mask, top=top, left=left))
@@ -269,7 +266,7 @@ def generate_demo_data(root: str,
     seeds = np.random.SeedSequence(seed).generate_state(4)
     write_scene_split(paths['scenes'], 'train', num_train, size, int(seeds[0]))
     write_scene_split(paths['scenes'], 'val', num_val, size, int(seeds[1]))
-    write_synthetic_bank(paths['outliers'], num_outliers,
-                         max_side=size[0] // 2, seed=int(seeds[2]))
+    write_outlier_bank(paths['outliers'], num_outliers,
+                       max_side=int(0.6 * size[0]), seed=int(seeds[2]))
     write_anomaly_split(paths['anomaly'], num_anomaly, size, int(seeds[3]))
     return paths

@@ -12,7 +12,8 @@ spread at that point.
 """
 import os.path as osp
 
-from mmseg_be.utils.paths import package_root
+#: The repository the demo runs from (configs/, docs/ beside demo/).
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 FULL = dict(num_train=160, num_val=10, num_anomaly=30, num_outliers=100,
             size=(64, 128), inlier_iters=250, finetune_iters=100,
@@ -26,7 +27,7 @@ STUDY = {k: v for k, v in FULL.items() if k != 'finetune_iters'}
 # the diagnostics uses them).
 GAMMA, M_IN, M_OUT = 3.0, -7.0, -3.0
 
-CONFIGS = osp.join(package_root(), 'configs', 'demo')
+CONFIGS = osp.join(REPO, 'configs', 'demo')
 INLIER_CFG = osp.join(CONFIGS, 'deeplabv3plus_r18-d16_synthetic-inlier.py')
 BALANCED_CFG = osp.join(CONFIGS,
                         'deeplabv3plus_r18-d16_synthetic-balanced-energy.py')
@@ -40,3 +41,13 @@ MODELS = {
         for stage in ('inlier', 'balanced-energy', 'energy')),
 }
 DEFAULT_MODEL = 'deeplabv3plus'
+
+#: One colour per method in every figure of the demo and its study.
+COLORS = {'inlier_max_logit': '0.6', 'inlier': 'black', 'energy': 'tab:blue',
+          'balanced_energy': 'tab:orange', 'uniform_prior': 'tab:purple'}
+#: The names of the methods in the demo's table and figures.
+LABELS = {'inlier_max_logit': 'in-distribution / max logit',
+          'inlier': 'in-distribution / energy',
+          'energy': 'vanilla energy fine-tuned / energy',
+          'balanced_energy': 'balanced energy fine-tuned / energy',
+          'uniform_prior': 'uniform-prior control fine-tuned / energy'}

@@ -1,6 +1,6 @@
 """The demo's stages: the whole method end to end on a CPU, on data
 generated here (``tools/demo.py``; the stages are listed in
-:mod:`mmseg_be.cli.demo`).
+:mod:`demo.cli`).
 
 Each stage is skipped when its output exists and was made with the same
 settings (``--force`` redoes them all). The stages call the project's own
@@ -10,6 +10,7 @@ Python with torch and MMSeg costs 6-8 s, nine times over, a fifth of the
 demo's time on 2 cores.
 """
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -19,16 +20,15 @@ import shutil
 import sys
 import time
 from argparse import Namespace
-from typing import Callable, Dict, List, Mapping, Optional, TextIO
+from typing import Dict, List, Mapping, Optional, TextIO
 
 from tqdm import tqdm
 
 from . import report, study
-from .scenes import generate_demo_data
-from .settings import DEFAULT_MODEL, FULL, GAMMA, M_IN, M_OUT, MODELS, QUICK
+from .scenes import CLASSES, PALETTE, generate_demo_data
+from .settings import (COLORS, DEFAULT_MODEL, FULL, GAMMA, LABELS, M_IN,
+                       M_OUT, MODELS, QUICK)
 
-#: A tool's ``main``: takes its command line (without the program name).
-Tool = Callable[[List[str]], None]
 #: The settings a work dir's stages were made with.
 STAMP = 'demo_settings.json'
 #: "[12/250]" of MMEngine's iteration logs and "12/250 [" of tqdm's bars.
@@ -36,15 +36,41 @@ PROGRESS = re.compile(r'Iter\((?:train|test|val)\)\s*\[\s*(\d+)/(\d+)\]'
                       r'|(\d+)/(\d+) \[')
 
 
-class _ProgressLog(io.TextIOBase):
-    """A stage's stdout and stderr: everything to its log file, and the
-    progress it reports to a progress bar."""
+class StageOutput(io.TextIOBase):
+    """The stdout and stderr of the stages: everything to the current
+    stage's log file, and the progress it reports to its progress bar.
 
-    def __init__(self, log: TextIO, bar: tqdm) -> None:
+    One stream for the whole process, pointed at each stage in turn: a
+    logging handler keeps the stream it was made with (MMEngine's logger
+    takes ``sys.stdout`` when a tool first builds it), so a stream per stage
+    would leave later stages' messages going to an earlier stage's closed
+    file ("--- Logging error --- ValueError: I/O operation on closed
+    file"). Between stages it writes to the terminal's stderr.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: Optional[TextIO] = None
+        self.bar: Optional[tqdm] = None
+
+    @contextlib.contextmanager
+    def to(self, log: TextIO, bar: Optional[tqdm] = None):
+        """Send stdout and stderr to ``log`` (and progress to ``bar``) for
+        the ``with`` block."""
+        previous = self.log, self.bar
         self.log, self.bar = log, bar
+        try:
+            with contextlib.redirect_stdout(self), \
+                    contextlib.redirect_stderr(self):
+                yield self
+        finally:
+            self.flush()
+            self.log, self.bar = previous
 
     def write(self, text: str) -> int:
-        self.log.write(text)
+        (self.log or sys.__stderr__).write(text)
+        if self.bar is None:
+            return len(text)
         for match in PROGRESS.finditer(text):
             done, total = (int(g) for g in match.groups() if g is not None)
             if 'Iter(val)' not in match.group(0):  # not train's last eval
@@ -54,7 +80,11 @@ class _ProgressLog(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        self.log.flush()
+        (self.log or sys.__stderr__).flush()
+
+
+#: The one stream of every stage of this process (see StageOutput).
+STAGE_OUTPUT = StageOutput()
 
 
 class Demo:
@@ -62,18 +92,14 @@ class Demo:
 
     Args:
         args: ``work_dir``, ``quick``, ``force``, ``seed`` and (optional)
-            ``model``, as parsed by :mod:`mmseg_be.cli.demo`.
-        tools: Tool script name (``'train.py'``, ``'test.py'``,
-            ``'estimate_prior.py'``) -> its ``main(argv)``; given by the
-            command-line module, the layer above this one.
+            ``model``, as parsed by :mod:`demo.cli`.
         settings: Sizes and schedules; default ``FULL`` (``QUICK`` with
             ``args.quick``).
     """
 
-    def __init__(self, args: Namespace, tools: Mapping[str, Tool],
+    def __init__(self, args: Namespace,
                  settings: Optional[Mapping] = None) -> None:
         self.args = args
-        self.tools = tools
         self.s = dict(settings or (QUICK if args.quick else FULL))
         self.model = getattr(args, 'model', None) or DEFAULT_MODEL
         self.inlier_cfg, self.balanced_cfg, self.energy_cfg = MODELS[
@@ -116,8 +142,8 @@ class Demo:
         return osp.exists(path) and not self.force
 
     def run(self, name: str, cmd: list) -> None:
-        """Run one tool (``cmd[0]``, e.g. ``'train.py'``) on the command line
-        ``cmd[1:]``, its output into ``logs/<stage>.log`` and a progress bar
+        """Run one tool (``cmd[0]``, e.g. ``'train.py'``: the ``main`` of
+        ``mmseg_be.cli.train``) on the command line ``cmd[1:]``, its output into ``logs/<stage>.log`` and a progress bar
         on the terminal, and time it.
 
         Raises:
@@ -138,11 +164,11 @@ class Demo:
         bar = tqdm(desc=f'{name:<24}', unit='it', file=sys.stderr,
                    dynamic_ncols=True)
         failure = None
-        with open(log_path, 'w') as log, _ProgressLog(log, bar) as out, \
-                contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(out):
+        with open(log_path, 'w') as log, STAGE_OUTPUT.to(log, bar):
             try:
-                self.tools[cmd[0]](argv)
+                tool = importlib.import_module(
+                    'mmseg_be.cli.' + cmd[0][:-len('.py')])
+                tool.main(argv)
             except SystemExit as exc:
                 if exc.code not in (None, 0):
                     failure = exc.code
@@ -211,7 +237,7 @@ class Demo:
 
     def stage_diagnostics(self, inlier_ckpt: str, prior: str) -> dict:
         """The prior as the loss uses it and how the in-distribution model
-        classifies the test anomalies (:mod:`mmseg_be.demo.study`)."""
+        classifies the test anomalies (:mod:`demo.study`)."""
         out = osp.join(self.work, 'diagnostics.json')
         if not self.done(out):
             from mmseg_be.apis import AnomalyInferencer
@@ -221,9 +247,7 @@ class Demo:
             diag = study.prior_diagnostics(values, GAMMA, M_IN, M_OUT)
             log_path = osp.join(self.work, 'logs', 'diagnostics.log')
             os.makedirs(osp.dirname(log_path), exist_ok=True)
-            with open(log_path, 'w') as log, \
-                    contextlib.redirect_stdout(log), \
-                    contextlib.redirect_stderr(log):
+            with open(log_path, 'w') as log, STAGE_OUTPUT.to(log):
                 diag['test_anomaly'] = study.anomaly_class_fractions(
                     AnomalyInferencer(self.inlier_cfg, inlier_ckpt,
                                       device='cpu'),
@@ -248,7 +272,8 @@ class Demo:
     def heatmaps(self, ckpt: str, prior: str, results_dir: str,
                  heat_dir: str) -> None:
         """Heat maps of the balanced model with its final prediction at the
-        95%-TPR threshold of its evaluation, enlarged to a readable size."""
+        95%-TPR threshold of its evaluation in the scene classes' colours
+        (with their legend), enlarged to a readable size."""
         if self.done(heat_dir):
             return
         self.run('heat maps', [
@@ -259,7 +284,9 @@ class Demo:
             f'model.decode_head.loss_decode.1.prior={prior}',
             f'visualizer.anomaly_threshold=tpr95:{results_dir}',
             'visualizer.min_height=256', 'visualizer.columns=2',
-            'visualizer.colorbar_width=72'
+            'visualizer.colorbar_width=72',
+            f'visualizer.seg_classes=[{",".join(CLASSES)}]',
+            'visualizer.seg_palette=' + str(PALETTE).replace(' ', '')
         ] + self.data_options(False))
 
     def main(self) -> None:
@@ -280,14 +307,14 @@ class Demo:
         export_dir = osp.join(self.work, 'submission')
         results_dir = osp.join(self.work, 'results', 'balanced_energy')
         evals = {
-            'in-distribution / max logit':
+            LABELS['inlier_max_logit']:
             self.evaluate('inlier_max_logit', self.inlier_cfg, inlier,
                           'max_logit'),
-            'in-distribution / energy':
+            LABELS['inlier']:
             self.evaluate('inlier_energy', self.inlier_cfg, inlier, 'energy'),
-            'vanilla energy fine-tuned / energy':
+            LABELS['energy']:
             self.evaluate('energy', self.energy_cfg, energy, 'energy'),
-            'balanced energy fine-tuned / energy':
+            LABELS['balanced_energy']:
             self.evaluate('balanced_energy', self.balanced_cfg, balanced,
                           'energy', (f'model.decode_head.loss_decode.1.prior='
                                      f'{prior}', '--out', results_dir,
@@ -297,16 +324,18 @@ class Demo:
         }
         self.heatmaps(balanced, prior, results_dir, heat_dir)
         rows = report.collect(evals)
-        figure = report.combined_figure(evals, self.work,
-                                        'synthetic anomaly split')
+        figure = report.combined_figure(
+            evals, self.work, 'synthetic anomaly split',
+            {LABELS[k]: c for k, c in COLORS.items() if k in LABELS})
         heatmaps = sorted(
             os.path.join(d, f) for d, _, files in os.walk(heat_dir)
             for f in files if f.endswith('.png'))[:3]
-        checks = report.checks(rows, 'balanced energy fine-tuned / energy',
-                               'in-distribution / max logit')
+        checks = report.checks(
+            rows, [LABELS['balanced_energy'], LABELS['energy']],
+            LABELS['inlier_max_logit'])
         notes = [diagnostics['text'], report.spread_note(
-            rows, 'balanced energy fine-tuned / energy',
-            'vanilla energy fine-tuned / energy', s['finetune_iters'])]
+            rows, LABELS['balanced_energy'], LABELS['energy'],
+            s['finetune_iters'])]
         if self.model != DEFAULT_MODEL:
             notes.append(f'The seed study used the default model '
                          f'({DEFAULT_MODEL}); this run used {self.model}, so '

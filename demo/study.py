@@ -159,17 +159,18 @@ def markdown_summary(summary: Mapping, labels: Mapping[str, str]) -> str:
 
 def study_figure(records: Sequence[Mapping], methods: Sequence[str],
                  labels: Mapping[str, str], baseline: str,
-                 contrasts: Sequence[str], path: str) -> str:
+                 contrasts: Sequence[str], path: str,
+                 colors: Mapping[str, str]) -> str:
     """Left: final AP of every run per method (dots) with mean +- sd; middle:
     paired AP differences to ``baseline``; right: mean AP over fine-tuning
-    iterations (convergence)."""
+    iterations (convergence). Each method in its colour of ``colors``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     ax = axes[0]
     shown = [m for m in methods if any(r['method'] == m for r in records)]
-    color = {m: f'C{i}' for i, m in enumerate(methods)}  # one per method
+    color = {m: colors.get(m, f'C{i}') for i, m in enumerate(methods)}
     for i, m in enumerate(shown):
         ap = [r['final']['AP'] for r in records if r['method'] == m]
         ax.scatter(np.full(len(ap), i) + np.linspace(-0.12, 0.12, len(ap)),

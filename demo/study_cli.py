@@ -26,7 +26,7 @@ balanced - vanilla with a 95% t-interval.
 import argparse
 from typing import List, Optional
 
-from mmseg_be.demo.study_runner import Study
+from .study_runner import Study
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -51,6 +51,4 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    from mmseg_be.cli import estimate_prior, train
-    Study(parse_args(argv), {'train.py': train.main,
-                             'estimate_prior.py': estimate_prior.main}).run()
+    Study(parse_args(argv)).run()

@@ -1,5 +1,5 @@
 """The demo over several seeds (``tools/demo_study.py``; the question and
-the plan are in :mod:`mmseg_be.cli.demo_study`): the runs, their records and
+the plan are in :mod:`demo.study_cli`): the runs, their records and
 the summary.
 
 Everything runs in one process (the project's train and prior tools called
@@ -14,12 +14,11 @@ import os.path as osp
 import shutil
 import time
 from argparse import Namespace
-from typing import Mapping
 
 from . import study
-from .settings import (BALANCED_CFG, ENERGY_CFG, GAMMA, INLIER_CFG, M_IN,
-                       M_OUT, QUICK, STUDY)
-from .stages import Demo, Tool
+from .settings import (BALANCED_CFG, COLORS, ENERGY_CFG, GAMMA, INLIER_CFG,
+                       M_IN, M_OUT, QUICK, STUDY)
+from .stages import Demo
 
 
 METHODS = ('inlier', 'energy', 'balanced_energy', 'uniform_prior')
@@ -36,15 +35,14 @@ class StudyDemo(Demo):
     validated every ``val_interval`` iterations (the convergence curve).
 
     Args:
-        args: As for :class:`~mmseg_be.demo.stages.Demo`.
-        tools: As for :class:`~mmseg_be.demo.stages.Demo`.
+        args: As for :class:`~demo.stages.Demo`.
         settings: The study's sizes and in-distribution schedule.
         val_interval: Fine-tuning iterations between evaluations.
     """
 
-    def __init__(self, args: Namespace, tools: Mapping[str, Tool],
-                 settings: Mapping, val_interval: int) -> None:
-        super().__init__(args, tools, settings)
+    def __init__(self, args: Namespace, settings: Mapping,
+                 val_interval: int) -> None:
+        super().__init__(args, settings)
         self.val_interval = val_interval
 
     def schedule_options(self, iters: int) -> list:
@@ -60,14 +58,11 @@ class Study:
     """The seed study: every (data seed, fine-tuning seed, method) run.
 
     Args:
-        args: The options of :mod:`mmseg_be.cli.demo_study`.
-        tools: Tool script name -> its ``main(argv)`` (see
-            :class:`~mmseg_be.demo.stages.Demo`).
+        args: The options of :mod:`demo.study_cli`.
     """
 
-    def __init__(self, args: Namespace, tools: Mapping[str, Tool]) -> None:
+    def __init__(self, args: Namespace) -> None:
         self.args = args
-        self.tools = tools
         self.work = osp.abspath(args.work_dir)
         os.makedirs(self.work, exist_ok=True)
         self.results = osp.join(self.work, 'results.jsonl')
@@ -80,7 +75,7 @@ class Study:
         return StudyDemo(
             Namespace(work_dir=osp.join(self.work, f'data_seed_{data_seed}'),
                       quick=self.args.tiny, force=False, seed=data_seed),
-            self.tools, self.sizes, self.val_interval)
+            self.sizes, self.val_interval)
 
     def have(self, data_seed: int, ft_seed, method: str) -> bool:
         """Whether the run is recorded (fine-tunes: with this many
@@ -230,5 +225,5 @@ class Study:
                                             if r['ft_seed'] is not None})),
                       f, indent=1)
         study.study_figure(records, METHODS, LABELS, BASELINE, CONTRASTS,
-                           osp.join(self.work, 'study.png'))
+                           osp.join(self.work, 'study.png'), COLORS)
         print(table, flush=True)

@@ -5,7 +5,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from mmseg_be.demo.toy_data import write_toy_seg_dataset
+from tests.toy_data import write_toy_seg_dataset
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = osp.join(REPO, 'configs', 'smoke', 'toy_deeplabv3plus_r18.py')

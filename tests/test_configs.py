@@ -20,8 +20,9 @@ from mmengine.registry import init_default_scope
 import mmseg_be  # noqa: F401
 from mmseg.registry import DATASETS, MODELS
 from mmseg_be.apis import without_missing_prior_files
-from mmseg_be.demo.scenes import write_anomaly_split, write_scene_split
 from mmseg_be.outliers.synthetic import write_synthetic_bank
+
+from demo.scenes import write_anomaly_split, write_scene_split
 from tests.datasets import ood_fixtures
 from tests.helpers import REPO
 

@@ -16,7 +16,7 @@ PACKAGE = osp.join(REPO, 'mmseg_be')
 # Lowest first. A module may import from its own layer or a lower one.
 LAYERS = ('version', 'constants', 'compat', 'utils', 'scoring', 'models',
           'outliers', 'datasets', 'evaluation', 'visualization', 'export',
-          'engine', 'apis', 'demo', 'cli')
+          'engine', 'apis', 'cli')
 
 
 def module_name(path: str) -> str:
@@ -119,3 +119,25 @@ def test_the_checker_sees_a_known_edge():
     assert 'mmseg_be.scoring' in set().union(
         *(deps for mod, deps in graph.items()
           if mod.startswith('mmseg_be.evaluation')))
+
+
+def test_the_library_never_imports_the_demo():
+    """The demo (demo/ of a checkout) is an example beside the library: no
+    module of the package imports it, and the package holds none of it."""
+    assert not osp.exists(osp.join(PACKAGE, 'demo'))
+    for root, _, files in os.walk(PACKAGE):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            path = osp.join(root, name)
+            with open(path) as f:
+                tree = ast.parse(f.read(), path)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or '']
+                else:
+                    continue
+                assert not any(n == 'demo' or n.startswith('demo.')
+                               for n in names), path

@@ -11,12 +11,11 @@ import textwrap
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, write_toy_seg_dataset
 
 CONSOLE_SCRIPTS = ('mmseg-be-train', 'mmseg-be-test', 'mmseg-be-export',
                    'mmseg-be-visualize', 'mmseg-be-estimate-prior',
-                   'mmseg-be-prepare-coco-outliers', 'mmseg-be-demo',
-                   'mmseg-be-demo-study')
+                   'mmseg-be-prepare-coco-outliers')
 
 
 @pytest.fixture(scope='module')
@@ -26,9 +25,10 @@ def wheel(tmp_path_factory) -> str:
     src = tmp / 'src'
     src.mkdir()
     # Build from a copy: building in the checkout would replace the editable
-    # install's .mim symlinks.
+    # install's .mim symlinks. The demo is copied too: the wheel must leave
+    # it out.
     for item in ('setup.py', 'README.md', 'LICENSE', 'mmseg_be', 'configs',
-                 'tools'):
+                 'tools', 'demo'):
         path = os.path.join(REPO, item)
         if os.path.isdir(path):
             shutil.copytree(path, src / item, ignore=shutil.ignore_patterns(
@@ -55,6 +55,11 @@ def test_wheel_ships_configs_and_tools(wheel, tmp_path):
         root = package_root()
         assert root.endswith('.mim'), root
         assert os.path.isfile(os.path.join(root, 'tools', 'train.py'))
+        # The demo is an example of a checkout, not part of the library.
+        assert not os.path.exists(os.path.join(root, 'tools', 'demo.py'))
+        import importlib.util
+        for name in ('demo', 'mmseg_be.demo', 'mmseg_be.cli.demo'):
+            assert importlib.util.find_spec(name) is None, name
         path = config_path('demo/deeplabv3plus_r18-d16_synthetic-inlier.py')
         assert path.startswith(root)
         cfg = Config.fromfile(path)  # relative _base_ and mmseg:: bases
@@ -99,10 +104,8 @@ from mmengine.registry import init_default_scope
 import mmseg_be
 from mmseg.registry import MODELS
 from mmseg_be.utils import config_path
-from mmseg_be.demo.toy_data import write_toy_seg_dataset
 
-root = sys.argv[1]
-write_toy_seg_dataset(root, num_images=2, ood_value=254)
+root = sys.argv[1]  # the toy data, written by the test
 for path in glob.glob(root + '/ann_dir/val/*.png'):  # 0 inlier, 1 anomaly
     label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     cv2.imwrite(path, np.where(label == 255, 255, label == 254).astype(
@@ -183,6 +186,7 @@ def test_fresh_install_with_cpu_extra(wheel, tmp_path):
         assert proc.stdout.startswith('usage:'), (script, proc.stdout[:300])
 
     data = work / 'toy'
+    write_toy_seg_dataset(str(data), num_images=2, ood_value=254)
     proc = subprocess.run([str(bin_dir / 'python'), '-c', EVAL_SETUP,
                            str(data)], cwd=work, env=env, capture_output=True,
                           text=True, timeout=300)

@@ -1,11 +1,12 @@
-"""Entry point; see `python tools/demo_study.py --help` and mmseg_be/cli/demo_study.py."""
+"""Entry point; see `python tools/demo_study.py --help` and demo/study_cli.py."""
 import os
 import sys
 
-# Run from a checkout without installing: put the repository on the path.
+# The demo lives beside the package in a checkout (demo/): put the
+# repository on the path.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mmseg_be.cli.demo_study import main  # noqa: E402
+from demo.study_cli import main  # noqa: E402
 
 if __name__ == '__main__':
     main()

@@ -27,8 +27,9 @@ from mmseg.visualization import SegLocalVisualizer
 
 from mmseg_be.constants import IGNORE_INDEX
 from mmseg_be.scoring import AnomalyScoreUser, scores_from_sample
-from .colormap import (apply_colormap, draw_colorbar, draw_outline, overlay,
-                       render_text, score_range, stack_panels)
+from .colormap import (apply_colormap, draw_colorbar, draw_legend,
+                       draw_outline, overlay, render_text, score_range,
+                       stack_panels)
 from .prediction import final_prediction, paint_labels, resolve_threshold
 
 
@@ -69,7 +70,9 @@ def anomaly_panels(image: np.ndarray,
                    seg_title: str = 'prediction',
                    gt_panel: bool = True,
                    upscale: int = 1,
-                   columns: int = 0) -> np.ndarray:
+                   columns: int = 0,
+                   legend: Optional[Sequence[Tuple[str, Sequence[int]]]] = None
+                   ) -> np.ndarray:
     """Compose the picture of one image (a pure function).
 
     Panels: the input; the anomaly score as a heat map over it (with the
@@ -99,6 +102,8 @@ def anomaly_panels(image: np.ndarray,
             so each score pixel stays one block of colour).
         columns: Panels per row (0: all in one row); the colour bar stands
             right of the grid.
+        legend: Optional (name, RGB colour) per class of the prediction
+            panel, drawn as a row of swatches under the picture.
 
     Returns:
         np.ndarray: uint8 RGB picture. Without titles, in one row:
@@ -141,14 +146,19 @@ def anomaly_panels(image: np.ndarray,
         [np.concatenate([row, np.full((gap, row.shape[1], 3), 255,
                                       np.uint8)]) for row in rows[:-1]] +
         [rows[-1]], axis=0)
-    if colorbar_width <= 0:
-        return grid
-    bar = draw_colorbar(grid.shape[0] - title_h, vmin, vmax, cmap,
-                        colorbar_width)
-    if title_h:
-        bar = np.concatenate(
-            [render_text('score', colorbar_width, title_h), bar], axis=0)
-    return stack_panels([grid, bar], gap)
+    picture = grid
+    if colorbar_width > 0:
+        bar = draw_colorbar(grid.shape[0] - title_h, vmin, vmax, cmap,
+                            colorbar_width)
+        if title_h:
+            bar = np.concatenate(
+                [render_text('score', colorbar_width, title_h), bar], axis=0)
+        picture = stack_panels([grid, bar], gap)
+    if legend:
+        strip = draw_legend(legend, picture.shape[1],
+                            max(18, title_h or 20))
+        picture = np.concatenate([picture, strip], axis=0)
+    return picture
 
 
 def paint_segmentation(image: np.ndarray, seg: np.ndarray,
@@ -221,6 +231,9 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
         draw_seg: Add a panel with the predicted in-distribution classes.
         seg_palette: Colours of the predicted classes; None takes the
             dataset's palette, or Cityscapes' on an inlier/anomaly dataset.
+        seg_classes: Names of the predicted classes; given, a legend of
+            their colours (and the anomaly's) is drawn under a picture with
+            a prediction panel.
         colorbar_width: Width of the colour bar in pixels.
         anomaly_threshold: Draw the final prediction (the segmentation with
             the anomaly class, white, where the score is at least the
@@ -252,6 +265,7 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
                  anomaly_label: Optional[int] = None,
                  draw_seg: bool = False,
                  seg_palette: Optional[List[List[int]]] = None,
+                 seg_classes: Optional[Sequence[str]] = None,
                  colorbar_width: int = 64,
                  anomaly_threshold: Any = None,
                  titles: bool = True,
@@ -271,6 +285,7 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
         self.anomaly_label = anomaly_label
         self.draw_seg = draw_seg
         self.seg_palette = seg_palette
+        self.seg_classes = seg_classes
         self.colorbar_width = colorbar_width
         self.anomaly_threshold = anomaly_threshold
         self.titles = titles
@@ -333,7 +348,7 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
                 gt_mask = gt == anomaly_id
                 ignore_mask = gt == self.dataset_meta.get('ignore_index',
                                                           IGNORE_INDEX)
-        seg_color, seg_title = None, 'prediction'
+        seg_color, seg_title, legend = None, 'prediction', None
         threshold = self.threshold()
         if (self.draw_seg or threshold is not None) and (
                 'pred_sem_seg' in data_sample):
@@ -345,6 +360,10 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
                 seg_color = paint_final_prediction(image, seg, scores,
                                                    threshold, self._palette())
                 seg_title = final_prediction_title(threshold)
+            if self.seg_classes:
+                legend = list(zip(self.seg_classes, self._palette()))
+                if threshold is not None:
+                    legend.append(('anomaly', ANOMALY_COLOR))
         upscale = max(self.upscale,
                       upscale_factor(image.shape[0], self.min_height))
         drawn = anomaly_panels(
@@ -353,7 +372,7 @@ class AnomalyVisualizer(SegLocalVisualizer, AnomalyScoreUser):
             titles=self.titles,
             score_title=f'anomaly score: {self.anomaly_score["name"]}',
             seg_title=seg_title, gt_panel=self.gt_panel, upscale=upscale,
-            columns=self.columns)
+            columns=self.columns, legend=legend)
         self.set_image(drawn)
         return drawn
 

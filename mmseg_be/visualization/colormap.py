@@ -329,6 +329,42 @@ def render_text(text: str, width: int, height: int,
     return figure_to_array(fig)[:height, :width]
 
 
+def draw_legend(entries: Sequence[Tuple[str, Sequence[int]]], width: int,
+                height: int) -> np.ndarray:
+    """A row of colour swatches with their names on a white strip.
+
+    Args:
+        entries: (name, RGB colour 0-255) per swatch, left to right.
+        width: Strip width in pixels.
+        height: Strip height in pixels.
+
+    Returns:
+        np.ndarray: ``(height, width, 3)`` uint8 RGB picture.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    dpi = 100.0
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi,
+                 facecolor='white')
+    FigureCanvasAgg(fig)
+    handles = [Patch(facecolor=np.asarray(c, float) / 255.0,
+                     edgecolor='0.3', label=name) for name, c in entries]
+    size = height * 0.5 * 72.0 / dpi
+    renderer = fig.canvas.get_renderer()
+    while True:  # the largest font (up to half the height) that fits
+        legend = fig.legend(handles=handles, loc='center',
+                            ncols=len(handles), frameon=False, fontsize=size,
+                            handlelength=1.5, handleheight=1.0,
+                            columnspacing=1.2, handletextpad=0.4,
+                            borderpad=0.1)
+        if size <= 4 or legend.get_window_extent(renderer).width <= width - 4:
+            break
+        legend.remove()
+        size *= 0.9
+    return figure_to_array(fig)[:height, :width]
+
+
 def stack_panels(panels: Sequence[np.ndarray], gap: int = 2) -> np.ndarray:
     """Put panels of equal height side by side with a white gap.
 

@@ -10,7 +10,7 @@ curves per figure compare methods.
 import os
 import os.path as osp
 import re
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
@@ -33,35 +33,55 @@ def plot_roc_pr(benchmark: str,
                 curves: Mapping[str, Mapping[str, Any]],
                 out_path: str,
                 dpi: int = 100,
-                low_fpr: float = 0.2) -> str:
+                low_fpr: float = 0.2,
+                colors: Optional[Mapping[str, Any]] = None) -> str:
     """Save :func:`roc_pr_figure` as a PNG (folders are created).
 
     Returns:
         str: ``out_path``.
     """
-    fig = roc_pr_figure(benchmark, curves, dpi, low_fpr)
+    fig = roc_pr_figure(benchmark, curves, dpi, low_fpr, colors)
     os.makedirs(osp.dirname(osp.abspath(out_path)), exist_ok=True)
     fig.savefig(out_path)
     return out_path
 
 
+def pr_top(curves: Mapping[str, Mapping[str, Any]],
+           min_recall: float = 0.01) -> float:
+    """Upper end of the precision axis: 10% above the highest precision
+    any curve reaches at a recall of at least ``min_recall`` (the first
+    detections' precision is one or two pixels' luck), at most 1.01."""
+    top = 0.0
+    for curve in curves.values():
+        recall = np.asarray(curve['recall'], dtype=float)
+        precision = np.asarray(curve['precision'], dtype=float)
+        kept = precision[recall >= min_recall]
+        if kept.size:
+            top = max(top, float(kept.max()))
+    return min(1.01, 1.1 * top) if top > 0 else 1.01
+
+
 def roc_pr_figure(benchmark: str,
                   curves: Mapping[str, Mapping[str, Any]],
                   dpi: int = 100,
-                  low_fpr: float = 0.2):
+                  low_fpr: float = 0.2,
+                  colors: Optional[Mapping[str, Any]] = None):
     """The ROC and PR curves of one benchmark side by side.
 
     Left: the ROC curve with a log-scaled false positive rate between
     ``1e-4`` and ``low_fpr`` (the low-FPR part is where detectors differ;
     the full curve is the AUROC), with the 95% TPR line. Middle: the full
-    linear ROC. Right: precision-recall. The legend with each method's
-    AUROC/AP/FPR95 sits below the axes, so it never hides a curve.
+    linear ROC. Right: precision-recall, its precision axis scaled to the
+    curves (:func:`pr_top`). The legend with each method's AUROC/AP/FPR95
+    sits below the axes, so it never hides a curve.
 
     Args:
         benchmark: Title of the figure (e.g. ``'Fishyscapes L&F val'``).
         curves: Method name -> curve mapping (see the module docstring).
         dpi: Resolution.
         low_fpr: Right end of the log-scaled low-FPR ROC.
+        colors: Optional method name -> matplotlib colour, to keep one
+            colour per method across figures; others take the colour cycle.
 
     Returns:
         matplotlib.figure.Figure: The drawn figure (Agg canvas).
@@ -84,7 +104,8 @@ def roc_pr_figure(benchmark: str,
                              f'{missing}; it needs {CURVE_KEYS}.')
         fpr, tpr = np.asarray(curve['fpr']), np.asarray(curve['tpr'])
         (line, ) = ax_roc.plot(fpr, tpr, linewidth=1.5,
-                               label=legend_label(name, curve))
+                               label=legend_label(name, curve),
+                               color=(colors or {}).get(name))
         handles.append(line)
         ax_low.plot(fpr, tpr, linewidth=1.5, color=line.get_color())
         ax_pr.plot(np.asarray(curve['recall']),
@@ -102,7 +123,7 @@ def roc_pr_figure(benchmark: str,
     ax_roc.set(xlabel='false positive rate', ylabel='true positive rate',
                title='ROC', xlim=(0, 1), ylim=(0, 1.01))
     ax_pr.set(xlabel='recall', ylabel='precision', title='Precision-recall',
-              xlim=(0, 1), ylim=(0, 1.01))
+              xlim=(0, 1), ylim=(0, pr_top(curves)))
     for ax in (ax_low, ax_roc, ax_pr):
         ax.grid(alpha=0.3)
     ax_low.text(1.2e-4, 0.955, '95% TPR', fontsize=7, color='0.4',
@@ -117,13 +138,16 @@ def roc_pr_figure(benchmark: str,
 
 def write_figures(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
                   out_dir: str,
-                  dpi: int = 100) -> Dict[str, str]:
+                  dpi: int = 100,
+                  colors: Optional[Mapping[str, Any]] = None
+                  ) -> Dict[str, str]:
     """One ROC/PR figure per benchmark.
 
     Args:
         results: Benchmark -> method -> curve mapping.
         out_dir: Folder for ``roc_pr_{benchmark}.png``.
         dpi: Resolution of the PNGs.
+        colors: Optional method name -> colour (see :func:`roc_pr_figure`).
 
     Returns:
         dict: Benchmark -> written file.
@@ -131,7 +155,8 @@ def write_figures(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
     return {
         benchmark: plot_roc_pr(
             benchmark, curves,
-            osp.join(out_dir, f'roc_pr_{safe_name(benchmark)}.png'), dpi)
+            osp.join(out_dir, f'roc_pr_{safe_name(benchmark)}.png'), dpi,
+            colors=colors)
         for benchmark, curves in results.items()
     }
 

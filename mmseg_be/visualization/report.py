@@ -32,7 +32,9 @@ def _benchmarks(runner) -> List[Tuple[str, Any]]:
 def single_benchmark_name(runner) -> str:
     """The title of a one-benchmark run's figure and summary rows.
 
-    The test dataset's class name when it is one of the project's benchmark
+    The test dataset's ``benchmark_name`` when its metainfo has one (a
+    config names its split: ``metainfo=dict(benchmark_name=...)``); else its
+    class name when it is one of the project's benchmark
     datasets (a subclass of ``OODBenchmarkDataset``, e.g.
     ``FishyscapesLostAndFoundDataset``); otherwise the config file's name
     (``toy_ood`` for ``toy_ood.py``), since a generic class such as
@@ -41,6 +43,9 @@ def single_benchmark_name(runner) -> str:
     from mmseg_be.datasets import OODBenchmarkDataset
     dataset = getattr(getattr(runner.test_loop, 'dataloader', None),
                       'dataset', None)
+    named = getattr(dataset, 'metainfo', None) or {}
+    if named.get('benchmark_name'):
+        return str(named['benchmark_name'])
     if isinstance(dataset, OODBenchmarkDataset) and (
             type(dataset) is not OODBenchmarkDataset):
         return type(dataset).__name__

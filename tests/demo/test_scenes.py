@@ -4,10 +4,10 @@ import os
 import cv2
 import numpy as np
 
-from mmseg_be.demo.scenes import (CLASSES, render_anomaly_scene,
+from demo.scenes import (CLASSES, render_anomaly_scene,
                                    render_scene, write_anomaly_split,
                                    write_scene_split)
-from mmseg_be.outliers.synthetic import CAR_PAINTS
+from demo.objects import CAR_PAINTS
 from tests.helpers import read_tree
 
 

@@ -4,13 +4,13 @@ from argparse import Namespace
 
 import pytest
 
-from mmseg_be.demo.settings import FULL
-from mmseg_be.demo.stages import Demo
+from demo.settings import FULL
+from demo.stages import Demo
 
 
-def make(work, seed=0, quick=False, force=False, tools=None, **extra):
+def make(work, seed=0, quick=False, force=False, **extra):
     return Demo(Namespace(work_dir=str(work), quick=quick, force=force,
-                          seed=seed, **extra), tools or {})
+                          seed=seed, **extra))
 
 
 def test_stages_of_other_settings_are_redone(tmp_path):
@@ -43,16 +43,19 @@ def test_another_model_redoes_the_stages_and_uses_its_configs(tmp_path):
 
 
 def test_default_demo_uses_the_study_data_sizes():
-    from mmseg_be.demo.settings import STUDY
+    from demo.settings import STUDY
     assert {k: FULL[k] for k in STUDY} == STUDY
 
 
-def test_a_failing_tool_names_its_stage_and_log(tmp_path):
+def test_a_failing_tool_names_its_stage_and_log(tmp_path, monkeypatch):
+    from mmseg_be.cli import train
+
     def tool(argv):
         print('something went wrong in', argv)
         raise SystemExit(3)
 
-    demo = make(tmp_path, tools={'train.py': tool})
+    monkeypatch.setattr(train, 'main', tool)
+    demo = make(tmp_path)
     with pytest.raises(SystemExit) as err:
         demo.run('train inlier', ['train.py', 'cfg.py', '--cfg-options',
                                   'a=1'])
@@ -62,3 +65,38 @@ def test_a_failing_tool_names_its_stage_and_log(tmp_path):
     assert 'something went wrong in' in message
     # the tool got its command line, with a fresh visualizer name first
     assert "'cfg.py', '--cfg-options', 'visualizer.name=demo_" in message
+
+
+def test_a_logger_made_in_one_stage_writes_to_the_next_stages_log(
+        tmp_path, monkeypatch):
+    """A logging handler keeps the stream it was made with (MMEngine's
+    logger takes sys.stdout when a tool first builds it): a message of a
+    later stage lands in that stage's log, and no log holds a logging
+    error."""
+    import glob
+    import logging
+
+    from mmseg_be.cli import estimate_prior, train
+    logger = logging.getLogger('test_demo_stage_logger')
+    logger.propagate = False
+    monkeypatch.setattr(logger, 'handlers', [])
+
+    def first(argv):  # builds the handler, as MMEngine's first Runner does
+        import sys
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+        logger.warning('first stage')
+
+    def second(argv):
+        logger.warning('second stage')
+
+    monkeypatch.setattr(train, 'main', first)
+    monkeypatch.setattr(estimate_prior, 'main', second)
+    demo = make(tmp_path)
+    demo.run('train inlier', ['train.py'])
+    demo.run('estimate prior', ['estimate_prior.py'])
+    logs = tmp_path / 'logs'
+    assert (logs / 'train_inlier.log').read_text() == 'first stage\n'
+    assert (logs / 'estimate_prior.log').read_text() == 'second stage\n'
+    for path in glob.glob(str(logs / '*.log')):
+        with open(path) as f:
+            assert 'Logging error' not in f.read(), path

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from mmseg_be.demo import study
+from demo import study
 from tests.helpers import REPO
 
 
@@ -79,7 +79,7 @@ def test_differences_at_a_curve_step_pair_the_same_runs():
 
 
 def test_spread_note_compares_at_the_run_length(tmp_path):
-    from mmseg_be.demo.report import spread_note
+    from demo.report import spread_note
     summary = dict(finetune_iters=300, differences=dict(balanced_energy=dict(
         mean=-0.78, sd=3.29, n=6, low=-4.23, high=2.67)),
         differences_by_step=dict(balanced_energy={'100': dict(

@@ -1,14 +1,9 @@
-"""The synthetic outlier bank: bank format, resume, appearance families."""
+"""The synthetic outlier bank: bank format, resume."""
 import os
 import os.path as osp
 
-import numpy as np
-import pytest
-
-from mmseg_be.demo.scenes import CLASSES
 from mmseg_be.outliers.bank import OutlierBank
-from mmseg_be.outliers.synthetic import (FAMILY_WEIGHTS, render_novel_object,
-                                         write_synthetic_bank)
+from mmseg_be.outliers.synthetic import write_synthetic_bank
 from tests.helpers import read_tree
 
 
@@ -28,18 +23,3 @@ def test_synthetic_bank_format_and_resume(tmp_path):
         rgb, mask, meta = bank.load(i)
         assert rgb.shape[:2] == mask.shape and mask.any()
         assert max(mask.shape) <= 32 and meta['area'] == int(mask.sum())
-
-
-def test_outlier_families_look_like_their_class():
-    rng = np.random.default_rng(5)
-    for _ in range(10):
-        rgb, mask = render_novel_object(rng, 32, family='vegetation')
-        r, g, b = rgb[mask].reshape(-1, 3).mean(0)
-        assert g > r + 20 and g > b + 20  # green, like the scene's trees
-        rgb, mask = render_novel_object(rng, 32, family='sky')
-        r, g, b = rgb[mask].reshape(-1, 3).mean(0)
-        assert b > r + 40  # blue, like the scene's sky
-    with pytest.raises(ValueError, match='appearance family'):
-        render_novel_object(rng, 32, family='unicorn')
-    assert abs(sum(w for _, w in FAMILY_WEIGHTS) - 1.0) < 1e-9
-    assert {n for n, _ in FAMILY_WEIGHTS} <= set(CLASSES)

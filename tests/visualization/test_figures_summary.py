@@ -118,3 +118,10 @@ def test_one_benchmark_run_is_named_by_benchmark_or_config(tmp_path):
     assert single_benchmark_name(fake_runner(laf, '/c/x.py')) == (
         'FishyscapesLostAndFoundDataset')
     assert single_benchmark_name(fake_runner(None, None)) == 'test'
+    # A config that names its split (metainfo benchmark_name) is named so,
+    # whatever the class that reads it.
+    named = object.__new__(FishyscapesLostAndFoundDataset)
+    named._metainfo = dict(classes=('inlier', 'anomaly'),
+                           benchmark_name='synthetic anomaly split')
+    assert single_benchmark_name(fake_runner(named, '/c/x.py')) == (
+        'synthetic anomaly split')

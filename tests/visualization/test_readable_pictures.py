@@ -201,3 +201,42 @@ def test_roc_pr_legend_outside_curves_and_log_low_fpr():
     texts = [t.get_text() for t in legend.get_texts()]
     assert any(t.startswith('balanced energy fine-tuned / energy (AUROC')
                for t in texts)
+
+
+def test_pr_axis_follows_the_curves_and_colours_follow_the_methods():
+    from matplotlib.colors import to_rgba
+    # Hand-made curves: precision at most 0.30 once recall reaches 1%; the
+    # single-pixel precision of 1.0 at recall 0.001 does not count.
+    low = dict(fpr=[0, 0.5, 1], tpr=[0, 0.7, 1], recall=[0.001, 0.5, 1.0],
+               precision=[1.0, 0.30, 0.05])
+    lower = dict(fpr=[0, 0.5, 1], tpr=[0, 0.6, 1], recall=[0.01, 0.5, 1.0],
+                 precision=[0.2, 0.10, 0.05])
+    fig = roc_pr_figure('toy', {'a': low, 'b': lower}, dpi=40,
+                        colors={'a': 'tab:green', 'b': 'tab:red'})
+    pr = fig.axes[2]
+    assert pr.get_ylim() == pytest.approx((0.0, 0.33))
+    colours = [to_rgba(line.get_color()) for line in pr.lines]
+    assert colours == [to_rgba('tab:green'), to_rgba('tab:red')]
+    high = dict(low, precision=[1.0, 0.98, 0.05])
+    fig = roc_pr_figure('toy', {'a': high}, dpi=40)
+    assert fig.axes[2].get_ylim()[1] == pytest.approx(1.01)
+
+
+def test_class_legend_under_the_panels():
+    image, scores, gt = ramp_case()
+    plain = anomaly_panels(image, scores, -10, -2, colorbar_width=40,
+                           upscale=10)
+    legend = [('road', (128, 64, 128)), ('car', (0, 0, 142)),
+              ('anomaly', (255, 255, 255))]
+    with_legend = anomaly_panels(image, scores, -10, -2, colorbar_width=40,
+                                 upscale=10, legend=legend)
+    assert with_legend.shape[1] == plain.shape[1]
+    strip_h = with_legend.shape[0] - plain.shape[0]
+    assert 18 <= strip_h <= 30
+    assert np.array_equal(with_legend[:plain.shape[0]], plain)
+    strip = with_legend[plain.shape[0]:].reshape(-1, 3)
+    for _, colour in legend[:2]:  # each swatch drawn in its class colour
+        assert (strip == np.array(colour, np.uint8)).all(1).sum() >= 20
+    # The names: dark text pixels that are no swatch colour.
+    text = (strip.max(1) < 100) & ~(strip == (0, 0, 142)).all(1)
+    assert text.sum() >= 20

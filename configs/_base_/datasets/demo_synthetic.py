@@ -1,4 +1,4 @@
-# The demo's generated data (mmseg_be.demo.scenes; tools/demo.py
+# The demo's generated data (demo/scenes.py of a checkout; tools/demo.py
 # writes it): street scenes for training, and an anomaly split in the
 # Fishyscapes layout for evaluation with PixelOODMetric.
 demo_data_root = 'work_dirs/demo/data'
@@ -39,7 +39,10 @@ val_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
+        # Read in the Fishyscapes layout; named as what it is in figures
+        # and summaries.
         type='FishyscapesLostAndFoundDataset',
+        metainfo=dict(benchmark_name='synthetic anomaly split'),
         data_root=demo_data_root + '/anomaly',
         pipeline=demo_anomaly_pipeline))
 test_dataloader = val_dataloader

@@ -50,7 +50,10 @@ val_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
+        # Read in the Fishyscapes layout; named as what it is in figures
+        # and summaries.
         type='FishyscapesLostAndFoundDataset',
+        metainfo=dict(benchmark_name='synthetic anomaly split'),
         data_root=demo_data_root + '/anomaly',
         pipeline=demo_anomaly_pipeline))
 test_dataloader = val_dataloader
