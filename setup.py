@@ -82,6 +82,7 @@ CONSOLE_SCRIPTS = [
     'mmseg-be-visualize=mmseg_be.cli.visualize:main',
     'mmseg-be-estimate-prior=mmseg_be.cli.estimate_prior:main',
     'mmseg-be-prepare-coco-outliers=mmseg_be.cli.prepare_coco_outliers:main',
+    'mmseg-be-convert-checkpoint=mmseg_be.cli.convert_checkpoint:main',
 ]
 
 if __name__ == '__main__':

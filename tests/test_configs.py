@@ -225,6 +225,8 @@ RELEASED_PRIOR_LEAVES = [
     'cityscapes-coco-512x1024.py',
     'balanced_energy/deeplabv3plus_r101-d8_pal-balanced-energy_1xb8-8k_'
     'cityscapes-coco-900x900.py',
+    'balanced_energy/deepwv3plus_wrn38-d8_pal-balanced-energy_1xb8-8k_'
+    'cityscapes-coco-900x900.py',
 ]
 
 

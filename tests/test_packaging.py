@@ -15,7 +15,8 @@ from tests.helpers import REPO, write_toy_seg_dataset
 
 CONSOLE_SCRIPTS = ('mmseg-be-train', 'mmseg-be-test', 'mmseg-be-export',
                    'mmseg-be-visualize', 'mmseg-be-estimate-prior',
-                   'mmseg-be-prepare-coco-outliers')
+                   'mmseg-be-prepare-coco-outliers',
+                   'mmseg-be-convert-checkpoint')
 
 
 @pytest.fixture(scope='module')

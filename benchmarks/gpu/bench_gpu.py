@@ -12,6 +12,12 @@ the same run.
    the numpy path on the same frames; per-frame cost against the model's
    forward pass (backbone and heads, no resize) at 1024x2048 (target:
    evaluation adds < 5%).
+4. The paper's recipe on the released WideResNet38 DeepLabV3+
+   (``deepwv3plus_wrn38-d8_pal-balanced-energy``: PAL + balanced energy,
+   trunk and ASPP frozen): one training iteration at 900x900, batch 8 (the
+   released batch on one GPU) and batch 2, against a no-gradient forward
+   pass of the same batch, and inference at 1024x2048 (a whole Cityscapes
+   frame, the released evaluation), each with peak memory.
 
 Usage (see README.md; ``run.sh`` installs the dependencies offline)::
 
@@ -39,6 +45,8 @@ from mmseg_be.evaluation import PixelOODAccumulator  # noqa: E402
 
 CONFIG = osp.join(ROOT, 'configs', 'balanced_energy', 'deeplabv3plus_r101-'
                   'd8_balanced-energy_4xb2-8k_cityscapes-coco-512x1024.py')
+RECIPE = osp.join(ROOT, 'configs', 'balanced_energy', 'deepwv3plus_wrn38-'
+                  'd8_pal-balanced-energy_1xb8-8k_cityscapes-coco-900x900.py')
 
 
 def sync(device: str) -> None:
@@ -167,6 +175,89 @@ def bench_inference(depth: int, hw, device: str, repeats: int) -> float:
         return best_of(once, repeats)
 
 
+def build_recipe_model(depth: int, hw, device: str):
+    """The released recipe's model (frozen trunk and ASPP), plain BN."""
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    model_cfg = copy.deepcopy(Config.fromfile(RECIPE).model)
+    model_cfg.backbone.depth = depth
+    model_cfg.data_preprocessor.size = tuple(hw)
+    return revert_sync_batchnorm(MODELS.build(model_cfg)).to(device)
+
+
+def bench_released_recipe(depth: int, train_hw, batches, infer_hw,
+                          device: str, iters: int, repeats: int) -> dict:
+    """Training iterations of the released recipe (Adam on the trainable
+    parameters, as released) against a no-gradient forward of the same
+    batch, and whole-frame inference; peak memory of each."""
+    out: Dict[str, dict] = {}
+    model = build_recipe_model(depth, train_hw, device).train()
+    optim = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    for batch in batches:
+        data = model.data_preprocessor(make_batch(batch, train_hw, device),
+                                       True)
+
+        def step() -> float:
+            sync(device)
+            start = time.perf_counter()
+            losses = model.loss(data['inputs'], data['data_samples'])
+            loss, _ = model.parse_losses(losses)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            sync(device)
+            return time.perf_counter() - start
+
+        def forward() -> float:
+            sync(device)
+            start = time.perf_counter()
+            with torch.no_grad():
+                model._forward(data['inputs'])
+            sync(device)
+            return time.perf_counter() - start
+
+        reset_peak(device)
+        train_s = best_of(step, iters)
+        train_peak = peak_mib(device)
+        reset_peak(device)
+        forward_s = best_of(forward, iters)
+        forward_peak = peak_mib(device)
+        ratio = train_s / forward_s
+        out[f'train_batch{batch}'] = dict(
+            train_ms=train_s * 1e3, train_peak_mib=train_peak,
+            forward_ms=forward_s * 1e3, forward_peak_mib=forward_peak,
+            ratio=ratio)
+        print(f'released recipe WRN{depth} {tuple(train_hw)} batch {batch}: '
+              f'train iter {train_s * 1e3:.1f} ms (peak {train_peak:.0f} '
+              f'MiB), no-grad forward {forward_s * 1e3:.1f} ms (peak '
+              f'{forward_peak:.0f} MiB), ratio {ratio:.2f}x', flush=True)
+        del data
+    model.eval()
+    x = torch.randn(1, 3, *infer_hw, device=device)
+    meta = [dict(img_shape=tuple(infer_hw), pad_shape=tuple(infer_hw))]
+
+    def infer() -> float:
+        sync(device)
+        start = time.perf_counter()
+        with torch.no_grad():
+            model.encode_decode(x, meta)
+        sync(device)
+        return time.perf_counter() - start
+
+    reset_peak(device)
+    infer_s = best_of(infer, repeats)
+    out['inference'] = dict(hw=list(infer_hw), ms=infer_s * 1e3,
+                            peak_mib=peak_mib(device))
+    print(f'released network WRN{depth} inference {tuple(infer_hw)}: '
+          f'{infer_s * 1e3:.1f} ms, peak {out["inference"]["peak_mib"]:.0f} '
+          'MiB', flush=True)
+    return out
+
+
 def make_frame(i: int, hw, device: str):
     gen = torch.Generator(device=device).manual_seed(1000 + i)
     u = torch.rand(2, *hw, generator=gen, device=device)
@@ -218,8 +309,8 @@ def main() -> None:
     parser.add_argument('--device', default='cuda')
     parser.add_argument('--small', action='store_true',
                         help='tiny sizes (R-18 with thin heads, 64x128, 3 '
-                        'frames of 128x256): checks the script, not the '
-                        'speed')
+                        'frames of 128x256; WideResNet16 at 64x64): checks '
+                        'the script, not the speed')
     parser.add_argument('--out', help='also write the results as JSON')
     args = parser.parse_args()
     dev = args.device
@@ -239,6 +330,12 @@ def main() -> None:
     results['train'] = bench_training(depth, train_hw, 2, dev, iters)
     infer_s = bench_inference(depth, infer_hw, dev, repeats)
     results['eval'] = bench_eval(frames, eval_hw, dev, infer_s)
+    if args.small:
+        results['released_recipe'] = bench_released_recipe(
+            16, (64, 64), (4, 2), (64, 128), dev, iters, repeats)
+    else:
+        results['released_recipe'] = bench_released_recipe(
+            38, (900, 900), (8, 2), (1024, 2048), dev, iters, repeats)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=1)

@@ -25,3 +25,10 @@ def test_gpu_bench_small_cpu_mode(tmp_path):
     # the tensor-fed evaluator equals the numpy path on the same frames
     assert res['eval']['equal'] is True
     assert 0.5 < res['eval']['AUROC'] < 1
+    # the released recipe: both batch sizes trained, a frame inferred
+    recipe = res['released_recipe']
+    assert sorted(recipe) == ['inference', 'train_batch2', 'train_batch4']
+    for key in ('train_batch2', 'train_batch4'):
+        row = recipe[key]
+        assert row['ratio'] == row['train_ms'] / row['forward_ms']
+    assert recipe['inference']['hw'] == [64, 128]
