@@ -72,6 +72,14 @@ def load_released(path: str, trust_pickle: bool = False) -> dict:
         raise ConversionError(f'{path}: no such file')
     if osp.getsize(path) == 0:
         raise ConversionError(f'{path}: empty file')
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    # torch.save writes a zip archive (PK) or, before PyTorch 1.6, a pickle
+    # (protocol 2+ starts with 0x80).
+    if not (head.startswith(b'PK') or head.startswith(b'\x80')):
+        raise ConversionError(
+            f'{path}: not a readable PyTorch checkpoint (neither the zip '
+            'format of torch.save nor its older pickle format)')
     try:
         return torch.load(path, map_location='cpu',
                           weights_only=not trust_pickle)
