@@ -10,8 +10,8 @@ from tests.toy_data import write_toy_seg_dataset
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = osp.join(REPO, 'configs', 'smoke', 'toy_deeplabv3plus_r18.py')
 
-__all__ = ['REPO', 'TOY_CONFIG', 'tiny_cfg', 'write_toy_ood_checkpoint',
-           'write_toy_seg_dataset',
+__all__ = ['REPO', 'TOY_CONFIG', 'tiny_cfg', 'train_on_toy',
+           'write_toy_ood_checkpoint', 'write_toy_seg_dataset',
            'point_cfg_at']
 
 
@@ -71,6 +71,25 @@ def tiny_cfg(data_root: str,
     cfg.param_scheduler[0]['end'] = max_iters
     cfg.default_hooks.checkpoint.interval = max_iters
     cfg.default_hooks.logger.interval = 1
+    return cfg
+
+
+def train_on_toy(cfg: Config, toy: Config, work_dir: str,
+                 iters: int = 2) -> Config:
+    """A training config run for ``iters`` iterations on the toy data of
+    ``toy`` (a :func:`tiny_cfg`): its train dataloader, hooks and
+    environment; no validation, test or checkpoint."""
+    cfg.train_dataloader = toy.train_dataloader
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=100)
+    cfg.param_scheduler[0]['end'] = iters
+    cfg.default_hooks = toy.default_hooks
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
+    cfg.env_cfg = toy.env_cfg
+    cfg.work_dir = work_dir
     return cfg
 
 

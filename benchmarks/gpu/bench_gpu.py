@@ -129,6 +129,19 @@ def make_batch(batch: int, hw, device: str):
     return dict(inputs=inputs, data_samples=samples)
 
 
+def train_step(model, optim, data: dict, device: str) -> float:
+    """Seconds of one training iteration (loss, backward, optimiser step)."""
+    sync(device)
+    start = time.perf_counter()
+    losses = model.loss(data['inputs'], data['data_samples'])
+    loss, _ = model.parse_losses(losses)
+    optim.zero_grad()
+    loss.backward()
+    optim.step()
+    sync(device)
+    return time.perf_counter() - start
+
+
 def bench_training(depth: int, hw, batch: int, device: str,
                    iters: int) -> dict:
     times, peaks = {}, {}
@@ -137,19 +150,9 @@ def bench_training(depth: int, hw, batch: int, device: str,
         optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
         data = model.data_preprocessor(make_batch(batch, hw, device), True)
 
-        def step() -> float:
-            sync(device)
-            start = time.perf_counter()
-            losses = model.loss(data['inputs'], data['data_samples'])
-            loss, _ = model.parse_losses(losses)
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            sync(device)
-            return time.perf_counter() - start
-
         reset_peak(device)
-        times[name] = best_of(step, iters)
+        times[name] = best_of(
+            lambda: train_step(model, optim, data, device), iters)
         peaks[name] = peak_mib(device)
         print(f'train iter R-{depth} {tuple(hw)} batch {batch} {name}: '
               f'{times[name] * 1e3:.1f} ms, peak {peaks[name]:.0f} MiB',
@@ -201,17 +204,6 @@ def bench_released_recipe(depth: int, train_hw, batches, infer_hw,
         data = model.data_preprocessor(make_batch(batch, train_hw, device),
                                        True)
 
-        def step() -> float:
-            sync(device)
-            start = time.perf_counter()
-            losses = model.loss(data['inputs'], data['data_samples'])
-            loss, _ = model.parse_losses(losses)
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            sync(device)
-            return time.perf_counter() - start
-
         def forward() -> float:
             sync(device)
             start = time.perf_counter()
@@ -221,7 +213,8 @@ def bench_released_recipe(depth: int, train_hw, batches, infer_hw,
             return time.perf_counter() - start
 
         reset_peak(device)
-        train_s = best_of(step, iters)
+        train_s = best_of(
+            lambda: train_step(model, optim, data, device), iters)
         train_peak = peak_mib(device)
         reset_peak(device)
         forward_s = best_of(forward, iters)

@@ -24,7 +24,8 @@ from mmseg_be.cli.convert_checkpoint import main as convert
 from tests.datasets.ood_fixtures import (write_fishyscapes,
                                          write_lost_and_found,
                                          write_road_anomaly, write_smiyc)
-from tests.helpers import REPO, tiny_cfg, write_toy_seg_dataset
+from tests.helpers import (REPO, tiny_cfg, train_on_toy,
+                           write_toy_seg_dataset)
 from tests.models import released_wrn38 as rw
 from tests.models.test_deepwv3plus import nvidia_file
 
@@ -126,17 +127,7 @@ def test_recipe_trains_only_the_last_block(tmp_path, converted):
     cfg = Config.fromfile(RECIPE)
     cfg.load_from = converted[20]
     cfg.model.data_preprocessor.size = toy.crop_size
-    cfg.train_dataloader = toy.train_dataloader
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
-                'test_dataloader', 'test_cfg', 'test_evaluator'):
-        cfg[key] = None
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2,
-                         val_interval=100)
-    cfg.param_scheduler[0]['end'] = 2
-    cfg.default_hooks = toy.default_hooks
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
-    cfg.env_cfg = toy.env_cfg
-    cfg.work_dir = str(tmp_path / 'work')
+    train_on_toy(cfg, toy, str(tmp_path / 'work'))
     runner = Runner.from_cfg(cfg)
     snapshot = SnapshotParams()
     runner.register_hook(snapshot, priority='VERY_LOW')

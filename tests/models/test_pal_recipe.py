@@ -7,7 +7,8 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from tests.helpers import REPO, tiny_cfg, write_toy_seg_dataset
+from tests.helpers import (REPO, tiny_cfg, train_on_toy,
+                           write_toy_seg_dataset)
 
 RECIPE = osp.join(
     REPO, 'configs', 'balanced_energy',
@@ -65,17 +66,7 @@ def test_recipe_freezes_all_but_the_last_decoder_block(tmp_path):
     head.loss_decode[1]['num_classes'] = 4
     head.loss_decode[1]['prior'] = [0.4, 0.3, 0.2, 0.1]
     cfg.load_from = None
-    cfg.train_dataloader = toy.train_dataloader
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
-                'test_dataloader', 'test_cfg', 'test_evaluator'):
-        cfg[key] = None
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2,
-                         val_interval=100)
-    cfg.param_scheduler[0]['end'] = 2
-    cfg.default_hooks = toy.default_hooks
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
-    cfg.env_cfg = toy.env_cfg
-    cfg.work_dir = str(tmp_path / 'work')
+    train_on_toy(cfg, toy, str(tmp_path / 'work'))
 
     runner = Runner.from_cfg(cfg)
     snapshot = SnapshotParams()
