@@ -11,9 +11,9 @@ prior=None: class-independent margin and weights, the same largest shift),
 validating every --val-interval iterations to see where AP stops moving.
 
 Everything runs in this one process (the project's train and prior tools
-called as functions: no start-up per run). The study's scenes are 64x128
-(the default demo's are 128x256) so that 3 data seeds x 2 fine-tuning seeds
-x 3 methods fit in about an hour on 2 heavily shared CPU cores.
+called as functions: no start-up per run). The data and schedules are the
+default demo's (demo/settings.py), so the demo's single run is one sample
+of what the study measures.
 
 Several workers may share one work dir (``--order reverse`` for a second
 one): each run is claimed first, so none is done twice.
@@ -26,7 +26,8 @@ balanced - vanilla with a 95% t-interval.
 import argparse
 from typing import List, Optional
 
-from .study_runner import Study
+from .settings import FULL
+from .study_runner import METHODS, Study
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -36,11 +37,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--data-seeds', type=int, nargs='+',
                         default=[0, 1, 2])
     parser.add_argument('--ft-seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--inlier-iters', type=int, default=250)
-    parser.add_argument('--finetune-iters', type=int, default=300)
-    parser.add_argument('--val-interval', type=int, default=100,
+    parser.add_argument('--inlier-iters', type=int,
+                        default=FULL['inlier_iters'])
+    parser.add_argument('--finetune-iters', type=int,
+                        default=FULL['finetune_iters'])
+    parser.add_argument('--val-interval', type=int,
+                        default=max(1, FULL['finetune_iters'] // 5),
                         help='fine-tuning iterations between evaluations '
                         '(the convergence curve)')
+    parser.add_argument('--methods', nargs='+', choices=METHODS[1:],
+                        default=list(METHODS[1:]),
+                        help='the fine-tuning methods to run')
     parser.add_argument('--order', choices=['forward', 'reverse'],
                         default='forward', help='a second worker on the '
                         'same work dir takes the runs from the other end')

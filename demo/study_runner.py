@@ -14,6 +14,7 @@ import os.path as osp
 import shutil
 import time
 from argparse import Namespace
+from typing import Mapping
 
 from . import study
 from .settings import (BALANCED_CFG, COLORS, ENERGY_CFG, GAMMA, INLIER_CFG,
@@ -179,7 +180,7 @@ class Study:
         t0 = time.time()
         # Fine-tuning seeds outer: a partial study covers every data seed.
         plan = [(s, d, m) for s in self.args.ft_seeds
-                for d in self.args.data_seeds for m in METHODS[1:]]
+                for d in self.args.data_seeds for m in self.args.methods]
         if self.args.order == 'reverse':
             plan = plan[::-1]
         for s, d, m in plan:

@@ -160,3 +160,24 @@ def test_anomaly_class_fractions_count_mmseg_segmentation(tmp_path):
         toy['images'], toy['labels'], 4)
     assert out['num_pixels'] == counts.sum()
     assert out['fractions'] == pytest.approx((counts / counts.sum()).tolist())
+
+
+def test_the_demo_finds_the_seed_study_of_the_checkout():
+    from demo.report import STUDY_JSON
+    assert osp.samefile(STUDY_JSON, osp.join(REPO, 'docs', 'demo_study.json'))
+
+
+def test_report_checks_the_targets_of_each_finetuned_model():
+    from demo.report import checks
+    rows = {'base': dict(AUROC=70.0, AP=20.0, FPR95=80.0),
+            'good': dict(AUROC=95.0, AP=40.0, FPR95=30.0),  # on the targets
+            'short': dict(AUROC=94.99, AP=60.0, FPR95=30.0)}
+    lines = checks(rows, ['good', 'short'], 'base')
+    assert lines[0] == 'PASS: every metric is finite'
+    assert lines[1].startswith('PASS: good: AUROC 95.00%')
+    assert lines[2] == 'PASS: good: AP 40.00% > in-distribution max-logit ' \
+        'AP 20.00%'
+    assert lines[3].startswith('FAIL: short: AUROC 94.99%')
+    assert lines[4].startswith('PASS: short: AP 60.00%')
+    rows['good']['AP'] = float('nan')
+    assert checks(rows, ['good'], 'base')[0].startswith('FAIL')

@@ -67,11 +67,23 @@ def test_quick_demo_produces_every_stage(tmp_path):
                         1.0 / sum(p * p for p in diag['sharpened']),
                         rel_tol=1e-9)
 
-    # Each stage's output went to its log, not the terminal.
+    # Each stage's output went to its log, not the terminal, and no log
+    # holds a logging error (a handler of an earlier stage writing to its
+    # closed log).
     for stage in ('train_inlier', 'estimate_prior', 'eval_balanced_energy',
                   'heat_maps', 'diagnostics'):
         assert osp.getsize(osp.join(work, 'logs', f'{stage}.log')) > 0
+    logs = glob.glob(osp.join(work, 'logs', '*.log'))
+    assert len(logs) == 10
+    for path in logs:
+        with open(path) as f:
+            text = f.read()
+        assert 'Logging error' not in text and 'closed file' not in text, \
+            path
     assert 'Iter(train)' not in out
+    # The evaluations name the synthetic split as such.
+    with open(osp.join(work, 'eval', 'energy', 'metrics_summary.json')) as f:
+        assert list(json.load(f)) == ['synthetic anomaly split']
 
     # A second run reuses every stage: no checkpoint is rewritten.
     ckpt = osp.join(work, 'balanced_energy', 'iter_2.pth')
