@@ -16,7 +16,7 @@ import os.path as osp
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 FULL = dict(num_train=160, num_val=10, num_anomaly=30, num_outliers=100,
-            size=(64, 128), inlier_iters=250, finetune_iters=100,
+            size=(64, 128), inlier_iters=400, finetune_iters=300,
             prior_samples=100)
 QUICK = dict(num_train=8, num_val=2, num_anomaly=4, num_outliers=8,
              size=(64, 128), inlier_iters=4, finetune_iters=2,

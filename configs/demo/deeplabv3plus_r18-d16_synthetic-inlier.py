@@ -5,7 +5,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     '../_base_/models/demo_deeplabv3plus_r18-d16.py',
     '../_base_/datasets/demo_synthetic.py',
-    '../_base_/schedules/demo_inlier_250it.py',
+    '../_base_/schedules/demo_inlier_400it.py',
 ]
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 # Over mmseg's default runtime: iteration-based logs, gloo for CPU runs.

@@ -51,7 +51,8 @@ test_evaluator = val_evaluator
 # The one anomaly-score setting of a run: the metric, the heat maps
 # (--show-dir) and the submission export all use it (AnomalyScoreHook hands
 # it over). Override with --score/--score-options, or --cfg-options
-# anomaly_score.smooth_kernel=None with MMSeg's own tools.
-anomaly_score = dict(name='max_logit', temperature=1.0, smooth_kernel=None,
+# anomaly_score.smooth_kernel=None with MMSeg's own tools. Smoothed as the
+# released inference does (Gaussian, kernel 7, sigma 1).
+anomaly_score = dict(name='max_logit', temperature=1.0, smooth_kernel=7,
                      smooth_sigma=1.0)
 custom_hooks = [dict(type='AnomalyScoreHook')]

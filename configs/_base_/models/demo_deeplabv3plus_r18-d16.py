@@ -3,7 +3,7 @@
 # MMSeg's R-18-D8 at the same crop. Standalone (no _base_), so leaves combine
 # it with mmseg::_base_/default_runtime.py and a dataset base.
 demo_num_classes = 8
-# The demo's generated scenes are 64x128 (mmseg_be/demo/settings.py).
+# The demo's generated scenes are 64x128 (demo/settings.py).
 demo_crop_size = (64, 128)
 demo_norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(

@@ -1,7 +1,7 @@
 # The demo's in-distribution schedule (tools/demo.py sets the iterations it
 # runs): SGD from scratch, poly decay, one validation and one checkpoint at
 # the end. Shared by the demo's models (DeepLabV3+ R-18, SegFormer MiT-B0).
-iters = 250
+iters = 400
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=5e-4))
