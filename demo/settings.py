@@ -3,12 +3,11 @@
 ``FULL`` is the default demo (``tools/demo.py``), ``QUICK`` its ``--quick``
 mode (CI sizes: the numbers are meaningless, the pipeline is not), ``STUDY``
 the seed study's (``tools/demo_study.py``). The demo and the study share
-their data and in-distribution schedule: 64x128 scenes, which keep the
-default demo within 5 minutes on 2 CPU cores and let the study's 18
-fine-tuning runs fit in about an hour. The demo fine-tunes for 100
-iterations, a point on the study's convergence curve (the study runs 300 and
-validates every 100), so the demo's report compares it with the study's
-spread at that point.
+their data and schedules: 64x128 scenes, an in-distribution model of 400
+iterations and fine-tuning of 300, which keep the default demo within 5
+minutes on a 2-core CPU; the study fine-tunes as long as the demo and
+validates on the way (its convergence curve), so the demo's report compares
+its single run with the study's spread at the same point.
 """
 import os.path as osp
 

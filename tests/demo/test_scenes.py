@@ -1,5 +1,6 @@
 """The demo's procedural scenes: determinism, label alignment."""
 import os
+import os.path as osp
 
 import cv2
 import numpy as np
@@ -89,3 +90,25 @@ def test_scene_cars_use_car_paints():
         ratio = med / np.maximum(paints, 1)
         near = [(np.ptp(r) < 0.35) for r in ratio]
         assert any(near) or med.max() < 70
+
+
+def test_anomalies_span_several_output_cells_of_the_demo_model():
+    """The test anomalies must be resolvable: at least one cell of the
+    demo model's output stride high, and on average two or more wide (the
+    stride read from the model config: a 4x stem, then the stage strides)."""
+    from mmengine.config import Config
+
+    from tests.helpers import REPO
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'models',
+                                   'demo_deeplabv3plus_r18-d16.py'))
+    stride = 4 * int(np.prod(cfg.model.backbone.strides))
+    assert stride == 16
+    rng = np.random.default_rng(7)
+    widths = []
+    for _ in range(40):
+        _, _, placements = render_anomaly_scene(rng, (64, 128))
+        for p in placements:
+            ys, xs = np.nonzero(p['mask'])
+            assert ys.max() - ys.min() + 1 >= 0.9 * stride
+            widths.append(xs.max() - xs.min() + 1)
+    assert min(widths) >= stride and np.mean(widths) >= 2 * stride
