@@ -24,7 +24,7 @@ import torch
 
 import mmseg_be  # noqa: F401  (registers the losses)
 from mmseg.registry import MODELS
-from mmseg_be.models.losses import released_cityscapes_prior
+from mmseg_be.models.losses import NAMED_PRIORS
 
 CE = 'CrossEntropyLoss (mmseg)'
 BAL = 'BalancedEnergyLoss (released)'
@@ -88,7 +88,8 @@ def build_case(size: Tuple[int, int, int, int], device: str
     """The logits, the two losses, and the labels each of them gets."""
     logits, label = make_inputs(size, device)
     c = size[1]
-    prior = released_cityscapes_prior() if c == 19 else [1.0 / c] * c
+    released = list(NAMED_PRIORS['cityscapes-coco-released'])
+    prior = released if c == 19 else [1.0 / c] * c
     losses = {
         CE: MODELS.build(dict(type='CrossEntropyLoss', avg_non_ignore=True)),
         BAL: MODELS.build(dict(type='BalancedEnergyLoss', prior=prior)),
@@ -151,8 +152,7 @@ def main() -> None:
         print(f'{name:32s} fwd+bwd {best[name] * 1e3:8.1f} ms   '
               f'peak extra memory {memory[name]:8.1f} MiB')
     ce, bal = best[CE], best[BAL]
-    print(f'ratio BalancedEnergyLoss / CrossEntropyLoss: {bal / ce:.2f}x '
-          '(target <= 1.5x)')
+    print(f'ratio BalancedEnergyLoss / CrossEntropyLoss: {bal / ce:.2f}x')
 
 
 if __name__ == '__main__':

@@ -19,7 +19,8 @@ from torch import nn
 from tqdm import tqdm
 
 from mmseg_be.constants import OUTLIER_LABEL
-from mmseg_be.models.losses.prior import names_a_prior_file
+from mmseg_be.models.losses.prior import (names_a_prior_file,
+                                          outlier_class_counts)
 from mmseg_be.utils.atomic_io import atomic_write_bytes
 
 
@@ -144,17 +145,10 @@ def estimate_prior(model: nn.Module,
             logits = nn.functional.interpolate(
                 logits, labels.shape[-2:], mode='bilinear',
                 align_corners=False)
-        outlier = labels == ood_index
-        if counts is None:
-            counts = torch.zeros(c, dtype=torch.float64)
-        if outlier.any():
-            picked = logits.permute(0, 2, 3, 1)[outlier]  # (P, C)
-            if mode == 'argmax':
-                counts += torch.bincount(picked.argmax(1).cpu(),
-                                         minlength=c).double()
-            else:
-                counts += picked.softmax(1).sum(0).double().cpu()
-            num_pixels += int(outlier.sum())
+        batch_counts = outlier_class_counts(logits, labels, ood_index,
+                                            mode=mode)
+        counts = batch_counts if counts is None else counts + batch_counts
+        num_pixels += int((labels == ood_index).sum())
         bar.update(len(samples))
     bar.close()
     if num_pixels == 0:

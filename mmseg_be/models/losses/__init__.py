@@ -12,10 +12,10 @@ from .energy_loss import EnergyLoss
 from .ood_cross_entropy import OODCrossEntropyLoss
 from .pal_loss import PALLoss
 from .prior import (NAMED_PRIORS, ClassPrior, load_prior_file,
-                    released_cityscapes_prior, resolve_prior)
+                    outlier_class_counts, resolve_prior)
 
 __all__ = [
     'BalancedEnergyLoss', 'BaseOODLoss', 'EnergyLoss', 'OODCrossEntropyLoss',
     'PALLoss', 'NAMED_PRIORS', 'ClassPrior', 'load_prior_file',
-    'released_cityscapes_prior', 'resolve_prior'
+    'outlier_class_counts', 'resolve_prior'
 ]

@@ -28,43 +28,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ...constants import IGNORE_INDEX, OUTLIER_LABEL
-from ...scoring import gaussian_smooth
+from ...scoring import check_smoothing, energy_score, gaussian_smooth
 from ._fused_energy import energy_and_outlier_probs
 from ._inputs import check_inputs, compute_dtype, without_autocast
+from .prior import sharpen_prior
 
+__all__ = ['VARIANTS', 'abstention_loss', 'balanced_energy_loss',
+           'energy_loss', 'ood_cross_entropy', 'smoothness_term']
 
 VARIANTS = ('released', 'pure')
-
-
-def free_energy(logits: Tensor, temperature: float = 1.0) -> Tensor:
-    """``E = -T * logsumexp(f / T)`` over the class dimension.
-
-    Args:
-        logits: ``(N, C, ...)`` logits.
-        temperature: T.
-
-    Returns:
-        Tensor: ``(N, ...)`` energies (higher = more anomalous), float32
-        (float64 for float64 logits).
-    """
-    f = logits.to(compute_dtype(logits))
-    if temperature == 1.0:
-        return -torch.logsumexp(f, dim=1)
-    return -temperature * torch.logsumexp(f / temperature, dim=1)
-
-
-def sharpen_prior(prior: Tensor, gamma: float) -> Tensor:
-    """``pi**g / sum(pi**g)``.
-
-    Args:
-        prior: ``(C,)`` non-negative prior.
-        gamma: The sharpening exponent g.
-
-    Returns:
-        Tensor: The sharpened prior, summing to 1.
-    """
-    powered = prior.double().pow(gamma)
-    return (powered / powered.sum()).to(prior.dtype)
 
 
 def smoothness_term(energy: Tensor) -> Tensor:
@@ -222,7 +194,7 @@ def energy_loss(logits: Tensor,
     """
     logits, _ = check_inputs(logits, label, ood_index, ignore_index,
                              num_classes)
-    energy = free_energy(logits, temperature)
+    energy = energy_score(logits.to(compute_dtype(logits)), temperature)
     outlier = label == ood_index
     inlier = (label != ood_index) & (label != ignore_index)
     l_in = _inlier_term(energy, inlier, m_in)
@@ -283,17 +255,6 @@ def ood_cross_entropy(logits: Tensor,
     return total / denom.clamp(min=torch.finfo(torch.float32).tiny)
 
 
-def check_blur(kernel_size: int, sigma: float) -> None:
-    """Reject a blur :func:`~mmseg_be.scoring.gaussian_smooth` cannot do.
-
-    Raises:
-        ValueError: Unless ``kernel_size`` is odd and >= 1 and ``sigma > 0``.
-    """
-    if kernel_size < 1 or kernel_size % 2 == 0 or sigma <= 0:
-        raise ValueError('The blur needs an odd kernel_size >= 1 and '
-                         f'sigma > 0, got {kernel_size} and {sigma}.')
-
-
 @without_autocast
 def abstention_loss(logits: Tensor,
                     label: Tensor,
@@ -346,11 +307,11 @@ def abstention_loss(logits: Tensor,
             f'channels for num_classes={num_classes}. Use a head with one '
             'extra output channel, e.g. AbstentionASPPHead.')
     check_inputs(logits, label, ood_index, ignore_index, num_classes)
-    check_blur(blur_kernel_size, blur_sigma)
+    check_smoothing(blur_kernel_size, blur_sigma)
     f = logits.to(compute_dtype(logits))
     probs = f.softmax(dim=1)
     abstain = probs[:, num_classes]
-    energy_sq = torch.logsumexp(f[:, :num_classes], dim=1).square()
+    energy_sq = energy_score(f[:, :num_classes]).square()
     reward = gaussian_smooth(energy_sq, blur_kernel_size, blur_sigma)
     boost = abstain / reward
 

@@ -7,10 +7,11 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...constants import IGNORE_INDEX, OUTLIER_LABEL
-from ._functional import balanced_energy_loss, sharpen_prior
+from ._functional import balanced_energy_loss
 from .base import BaseOODLoss
-from .prior import (PriorLike, released_margin_shift_fraction,
-                    resolve_prior)
+from .prior import (PriorLike, outlier_class_counts,
+                    released_margin_shift_fraction, resolve_prior,
+                    scaled_alpha)
 
 
 @MODELS.register_module()
@@ -143,25 +144,11 @@ class BalancedEnergyLoss(BaseOODLoss):
         self.gamma2 = gamma2
         self.alpha = alpha
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                ignore_index: Optional[int] = None,
-                **kwargs) -> Tensor:
-        """Compute the weighted loss.
-
-        Args:
-            cls_score: ``(N, C, H, W)`` or ``(N, C+1, H, W)`` logits.
-            label: ``(N, H, W)`` labels.
-            weight: Must be None (no per-pixel weighting).
-            ignore_index: Void label; None uses the constructor's.
-            **kwargs: Ignored (MMSeg passes extra keywords to some losses).
-
-        Returns:
-            Tensor: ``loss_weight`` times the balanced energy loss.
-        """
-        ignore = self.resolve_ignore_index(ignore_index, weight)
+    def loss_term(self, cls_score: Tensor, label: Tensor, ignore_index: int,
+                  weight: Optional[Tensor] = None) -> Tensor:
+        """The balanced energy loss (:func:`~._functional.
+        balanced_energy_loss`); in training, the online prior then takes in
+        this batch."""
         prior = self.online_prior if self.online else self.prior
         if prior is None:
             channels = self.num_classes or cls_score.shape[1]
@@ -172,20 +159,19 @@ class BalancedEnergyLoss(BaseOODLoss):
             alpha=self.effective_alpha(prior), m_in=self.m_in,
             m_out=self.m_out,
             temperature=self.temperature, ood_index=self.ood_index,
-            ignore_index=ignore, lambda_sparse=self.lambda_sparse,
+            ignore_index=ignore_index, lambda_sparse=self.lambda_sparse,
             lambda_smooth=self.lambda_smooth, variant=self.variant,
             num_classes=self.num_classes)
         if self.online and self.training:
             self.update_online_prior(cls_score, label)
-        return self.loss_weight * loss
+        return loss
 
     def effective_alpha(self, prior: Tensor) -> float:
         """alpha as given, or from the ``'scaled'`` rule for ``prior``."""
         if self.alpha != 'scaled':
             return self.alpha
-        top = float(sharpen_prior(prior.detach().double().cpu(),
-                                  self.gamma1).max())
-        return self.margin_shift_fraction * (self.m_out - self.m_in) / top
+        return scaled_alpha(prior, self.gamma1, self.m_in, self.m_out,
+                            self.margin_shift_fraction)
 
     @torch.no_grad()
     def update_online_prior(self, cls_score: Tensor, label: Tensor) -> None:
@@ -196,10 +182,9 @@ class BalancedEnergyLoss(BaseOODLoss):
         the whole global batch. Batches without outlier pixels anywhere leave
         it unchanged.
         """
-        channels = self.online_prior.numel()
-        outlier = label == self.ood_index
-        picked = cls_score[:, :channels].detach().argmax(1)[outlier]
-        counts = torch.bincount(picked, minlength=channels).to(torch.float64)
+        counts = outlier_class_counts(cls_score, label, self.ood_index,
+                                      self.online_prior.numel()).to(
+                                          self.online_prior.device)
         if dist.is_available() and dist.is_initialized():
             dist.all_reduce(counts)
         total = counts.sum()

@@ -1,4 +1,5 @@
-"""The base of the OOD loss modules: the arguments every one of them takes."""
+"""The base of the OOD loss modules: the arguments every one of them takes
+and the one ``forward`` they share."""
 from typing import Optional
 
 import torch.nn as nn
@@ -9,8 +10,10 @@ from ._functional import VARIANTS
 
 
 class BaseOODLoss(nn.Module):
-    """Configuration shared by the OOD losses; subclasses hold the rest of
-    their arguments and call one function of :mod:`._functional`.
+    """Configuration shared by the OOD losses and their ``forward``:
+    subclasses hold the rest of their arguments and implement
+    :meth:`loss_term`, which calls one function of :mod:`._functional`
+    (segmentation_models_pytorch's layout).
 
     Args:
         ood_index: Label of pasted outlier pixels. Default: 254
@@ -60,6 +63,43 @@ class BaseOODLoss(nn.Module):
                 'from a pixel sampler (decode_head.sampler); remove the '
                 'sampler from the config.')
         return self.ignore_index if ignore_index is None else ignore_index
+
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight: Optional[Tensor] = None,
+                ignore_index: Optional[int] = None,
+                **kwargs) -> Tensor:
+        """Compute the weighted loss (MMSeg's decode heads call it so).
+
+        Args:
+            cls_score: ``(N, C, H, W)`` logits, or ``(N, C+1, H, W)`` with an
+                abstention channel (give the loss ``num_classes=C``).
+            label: ``(N, H, W)`` labels.
+            weight: Per-pixel weights from a pixel sampler; only losses with
+                ``supports_pixel_weight`` accept them.
+            ignore_index: Void label; None uses the constructor's.
+            **kwargs: Ignored (MMSeg passes extra keywords to some losses).
+
+        Returns:
+            Tensor: ``loss_weight`` times :meth:`loss_term`.
+        """
+        ignore = self.resolve_ignore_index(ignore_index, weight)
+        return self.loss_weight * self.loss_term(cls_score, label, ignore,
+                                                 weight)
+
+    def loss_term(self, cls_score: Tensor, label: Tensor, ignore_index: int,
+                  weight: Optional[Tensor] = None) -> Tensor:
+        """The unweighted loss of a batch; each loss implements it.
+
+        Args:
+            cls_score: The logits ``forward`` got.
+            label: The labels ``forward`` got.
+            ignore_index: The void label of this call.
+            weight: Per-pixel weights (None unless
+                ``supports_pixel_weight``).
+        """
+        raise NotImplementedError
 
     @property
     def loss_name(self) -> str:

@@ -47,29 +47,12 @@ class EnergyLoss(BaseOODLoss):
         self.set_energy_arguments(m_in, m_out, temperature, lambda_sparse,
                                   lambda_smooth, variant, num_classes)
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                ignore_index: Optional[int] = None,
-                **kwargs) -> Tensor:
-        """Compute the weighted loss.
-
-        Args:
-            cls_score: ``(N, C, H, W)`` or ``(N, C+1, H, W)`` logits.
-            label: ``(N, H, W)`` labels.
-            weight: Must be None (no per-pixel weighting).
-            ignore_index: Void label; None uses the constructor's.
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: ``loss_weight`` times the energy loss.
-        """
-        ignore = self.resolve_ignore_index(ignore_index, weight)
-        loss = energy_loss(
+    def loss_term(self, cls_score: Tensor, label: Tensor, ignore_index: int,
+                  weight: Optional[Tensor] = None) -> Tensor:
+        """The energy loss (:func:`~._functional.energy_loss`)."""
+        return energy_loss(
             cls_score, label, m_in=self.m_in, m_out=self.m_out,
             temperature=self.temperature, ood_index=self.ood_index,
-            ignore_index=ignore, lambda_sparse=self.lambda_sparse,
+            ignore_index=ignore_index, lambda_sparse=self.lambda_sparse,
             lambda_smooth=self.lambda_smooth, variant=self.variant,
             num_classes=self.num_classes)
-        return self.loss_weight * loss

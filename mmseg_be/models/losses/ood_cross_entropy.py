@@ -47,33 +47,17 @@ class OODCrossEntropyLoss(BaseOODLoss):
             persistent=False)
         self.num_classes = num_classes
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                ignore_index: Optional[int] = None,
-                **kwargs) -> Tensor:
-        """Compute the weighted loss.
-
-        Args:
-            cls_score: ``(N, C, H, W)`` or ``(N, C+1, H, W)`` logits.
-            label: ``(N, H, W)`` labels.
-            weight: Optional ``(N, H, W)`` pixel weights (from a sampler).
-            ignore_index: Void label; None uses the constructor's.
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: ``loss_weight`` times the mean cross-entropy.
-        """
-        ignore = self.resolve_ignore_index(ignore_index, weight)
+    def loss_term(self, cls_score: Tensor, label: Tensor, ignore_index: int,
+                  weight: Optional[Tensor] = None) -> Tensor:
+        """The mean cross-entropy (:func:`~._functional.ood_cross_entropy`),
+        weighted by ``weight`` per pixel if a sampler gives it."""
         num_classes = self.num_classes or cls_score.shape[1]
         if (self.class_weight is not None
                 and self.class_weight.numel() != num_classes):
             raise ValueError(
                 f'class_weight has {self.class_weight.numel()} entries but '
                 f'the logits have {num_classes} classes.')
-        loss = ood_cross_entropy(
-            cls_score, label, ood_index=self.ood_index, ignore_index=ignore,
-            class_weight=self.class_weight, pixel_weight=weight,
-            num_classes=self.num_classes)
-        return self.loss_weight * loss
+        return ood_cross_entropy(
+            cls_score, label, ood_index=self.ood_index,
+            ignore_index=ignore_index, class_weight=self.class_weight,
+            pixel_weight=weight, num_classes=self.num_classes)

@@ -14,7 +14,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...constants import IGNORE_INDEX, OUTLIER_LABEL
-from ._functional import abstention_loss, check_blur
+from ...scoring import check_smoothing
+from ._functional import abstention_loss
 from .base import BaseOODLoss
 
 
@@ -50,7 +51,7 @@ class PALLoss(BaseOODLoss):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_pal') -> None:
         super().__init__(ood_index, ignore_index, loss_weight, loss_name)
-        check_blur(blur_kernel_size, blur_sigma)
+        check_smoothing(blur_kernel_size, blur_sigma)
         if not (clamp_min > 0 and math.isfinite(clamp_min)):
             raise ValueError(f'clamp_min must be > 0, got {clamp_min}.')
         self.num_classes = num_classes
@@ -59,29 +60,12 @@ class PALLoss(BaseOODLoss):
         self.ood_weight = ood_weight
         self.clamp_min = clamp_min
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                ignore_index: Optional[int] = None,
-                **kwargs) -> Tensor:
-        """Compute the weighted loss.
-
-        Args:
-            cls_score: ``(N, C+1, H, W)`` logits.
-            label: ``(N, H, W)`` labels.
-            weight: Must be None (no per-pixel weighting).
-            ignore_index: Void label; None uses the constructor's.
-            **kwargs: Ignored.
-
-        Returns:
-            Tensor: ``loss_weight`` times the PAL loss.
-        """
-        ignore = self.resolve_ignore_index(ignore_index, weight)
-        loss = abstention_loss(
+    def loss_term(self, cls_score: Tensor, label: Tensor, ignore_index: int,
+                  weight: Optional[Tensor] = None) -> Tensor:
+        """The PAL loss (:func:`~._functional.abstention_loss`)."""
+        return abstention_loss(
             cls_score, label, num_classes=self.num_classes,
-            ood_index=self.ood_index, ignore_index=ignore,
+            ood_index=self.ood_index, ignore_index=ignore_index,
             blur_kernel_size=self.blur_kernel_size,
             blur_sigma=self.blur_sigma, ood_weight=self.ood_weight,
             clamp_min=self.clamp_min)
-        return self.loss_weight * loss

@@ -1,5 +1,8 @@
-"""The class prior of the auxiliary outliers: validation, JSON reader, and
-the named priors (the released Cityscapes values).
+"""The class prior of the auxiliary outliers: validation, JSON reader, the
+named priors (the released Cityscapes values), and the prior's formulas: the
+outlier pixels' class counts it is estimated from (by the estimation tool
+and by the loss's online estimate), its sharpening and the ``'scaled'``
+alpha rule (by the loss and the diagnostics).
 
 The prior file is written by the prior-estimation tool
 (``tools/estimate_prior.py``) and has the keys::
@@ -32,6 +35,9 @@ import warnings
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
+import torch
+from torch import Tensor
+
 PriorLike = Union[None, str, Sequence[float]]
 
 #: A prior file may sum to 1 +- this (rounding) before it is warned about.
@@ -52,18 +58,6 @@ _RELEASED_CITYSCAPES_PRIOR = (
 #: Cityscapes model sees them (19 classes, trainId order), the list
 #: hard-coded in the released code.
 NAMED_PRIORS = {'cityscapes-coco-released': _RELEASED_CITYSCAPES_PRIOR}
-
-
-def released_cityscapes_prior() -> List[float]:
-    """The 19-class prior hard-coded in the released code (Cityscapes trainId
-    order). Kept for comparison with an estimated prior and for the docs; the
-    released values sum to 1.0001, the losses normalise any prior they get.
-
-    Returns:
-        list[float]: 19 class frequencies of COCO outlier pixels as seen by
-        the released Cityscapes model.
-    """
-    return list(_RELEASED_CITYSCAPES_PRIOR)
 
 
 @dataclass(frozen=True)
@@ -234,8 +228,32 @@ def resolve_prior(prior: PriorLike,
                       source=resolved.source)
 
 
-def sharpened(values: Sequence[float], gamma: float) -> List[float]:
-    """``pi**g / sum(pi**g)`` on plain numbers (the loss's ``pi_g``).
+def sharpen_prior(prior: Tensor, gamma: float) -> Tensor:
+    """``pi**g / sum(pi**g)``: the sharpened prior ``pi_g`` of the loss.
+
+    Args:
+        prior: ``(C,)`` non-negative prior (its scale does not matter).
+        gamma: The sharpening exponent g.
+
+    Returns:
+        Tensor: The sharpened prior, summing to 1, in ``prior``'s dtype
+        (computed in float64).
+    """
+    powered = prior.double().pow(gamma)
+    return (powered / powered.sum()).to(prior.dtype)
+
+
+def _prior_tensor(values: Union[Tensor, Sequence[float]]) -> Tensor:
+    """A float64 CPU copy of a prior given as a tensor or as numbers (the
+    numbers are checked and normalised first)."""
+    if isinstance(values, Tensor):
+        return values.detach().double().cpu()
+    return torch.tensor(validate_prior_values(values), dtype=torch.float64)
+
+
+def sharpened(values: Union[Tensor, Sequence[float]],
+              gamma: float) -> List[float]:
+    """:func:`sharpen_prior` of a prior given as numbers, as numbers.
 
     Args:
         values: A prior (normalised here first).
@@ -244,9 +262,7 @@ def sharpened(values: Sequence[float], gamma: float) -> List[float]:
     Returns:
         list[float]: The sharpened prior, summing to 1.
     """
-    powered = [v**gamma for v in validate_prior_values(values)]
-    total = math.fsum(powered)
-    return [p / total for p in powered]
+    return sharpen_prior(_prior_tensor(values), gamma).tolist()
 
 
 def effective_num_classes(values: Sequence[float]) -> float:
@@ -281,8 +297,9 @@ def released_margin_shift_fraction(gamma1: float = 3.0,
     return alpha * top / (m_out - m_in)
 
 
-def scaled_alpha(values: Sequence[float], gamma1: float, m_in: float,
-                 m_out: float, fraction: Optional[float] = None) -> float:
+def scaled_alpha(values: Union[Tensor, Sequence[float]], gamma1: float,
+                 m_in: float, m_out: float,
+                 fraction: Optional[float] = None) -> float:
     """This project's rule for alpha at margins other than the released ones
     (not the paper's): choose alpha so that the largest margin shift,
     ``alpha * max(pi_g1)``, is ``fraction`` of the margin gap
@@ -293,7 +310,8 @@ def scaled_alpha(values: Sequence[float], gamma1: float, m_in: float,
     With the released prior, gamma and margins this gives back alpha = 5.
 
     Args:
-        values: The outlier class prior (normalised here first).
+        values: The outlier class prior (a tensor, or numbers normalised
+            here first).
         gamma1: Sharpening of the prior in the margin term.
         m_in: Inlier energy margin.
         m_out: Outlier energy margin, above ``m_in``.
@@ -309,4 +327,35 @@ def scaled_alpha(values: Sequence[float], gamma1: float, m_in: float,
         fraction = released_margin_shift_fraction()
     if fraction < 0:
         raise ValueError(f'fraction must be >= 0, got {fraction}.')
-    return fraction * (m_out - m_in) / max(sharpened(values, gamma1))
+    top = float(sharpen_prior(_prior_tensor(values), gamma1).max())
+    return fraction * (m_out - m_in) / top
+
+
+def outlier_class_counts(logits: Tensor, label: Tensor, ood_index: int,
+                         num_classes: Optional[int] = None,
+                         mode: str = 'argmax') -> Tensor:
+    """How the model classifies the outlier pixels: the counts the prior is
+    the normalised form of.
+
+    Args:
+        logits: ``(N, K, H, W)`` logits at the labels' size.
+        label: ``(N, H, W)`` labels; pixels equal to ``ood_index`` count.
+        ood_index: Label of the outlier pixels.
+        num_classes: C, the classes counted (the first C channels); None:
+            all K.
+        mode: ``'argmax'`` counts each pixel's predicted class; ``'soft'``
+            sums the pixels' softmax probabilities over the C classes.
+
+    Returns:
+        Tensor: ``(C,)`` float64 counts on the CPU (zeros without outlier
+        pixels).
+    """
+    if mode not in ('argmax', 'soft'):
+        raise ValueError(f"mode must be 'argmax' or 'soft', got {mode!r}")
+    channels = logits.shape[1] if num_classes is None else num_classes
+    outlier = label == ood_index
+    picked = logits[:, :channels].detach().permute(0, 2, 3, 1)[outlier]
+    if mode == 'argmax':
+        return torch.bincount(picked.argmax(1).cpu(),
+                              minlength=channels).double()
+    return picked.float().softmax(1).sum(0).double().cpu()

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from mmseg_be.models.losses._functional import (balanced_energy_loss,
-                                                energy_loss, free_energy,
+                                                energy_loss,
                                                 ood_cross_entropy,
-                                                sharpen_prior,
                                                 smoothness_term)
+from mmseg_be.models.losses.prior import sharpen_prior
+from mmseg_be.scoring import energy_score
 
 OOD, IGN = 254, 255
 
@@ -20,13 +21,13 @@ def pixels(*logit_vectors):
     return torch.tensor(logit_vectors, dtype=torch.float64).T[None, :, None]
 
 
-def test_free_energy_by_hand():
+def test_energy_by_hand():
     logits = pixels([1.0, 2.0, 3.0])
     by_hand = -math.log(math.e + math.e**2 + math.e**3)  # -3.4076...
-    assert free_energy(logits).item() == pytest.approx(by_hand, abs=1e-12)
+    assert energy_score(logits).item() == pytest.approx(by_hand, abs=1e-12)
     # T = 2: -2 * log(e^0.5 + e^1 + e^1.5)
     by_hand_t2 = -2 * math.log(math.exp(0.5) + math.e + math.exp(1.5))
-    assert free_energy(logits, temperature=2.0).item() == pytest.approx(
+    assert energy_score(logits, temperature=2.0).item() == pytest.approx(
         by_hand_t2, abs=1e-12)
 
 

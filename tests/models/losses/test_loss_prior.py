@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from mmseg_be.models.losses import (NAMED_PRIORS, BalancedEnergyLoss,
-                                    load_prior_file,
-                                    released_cityscapes_prior, resolve_prior)
+                                    load_prior_file, resolve_prior)
 
 
 def write_prior(path, prior, class_names=None, counts=None):
@@ -18,12 +17,10 @@ def write_prior(path, prior, class_names=None, counts=None):
 
 
 def test_released_prior_is_the_spec_list():
-    prior = released_cityscapes_prior()
+    prior = list(NAMED_PRIORS['cityscapes-coco-released'])
     assert len(prior) == 19
     assert prior[0] == 0.1525 and prior[11] == 0.1531 and prior[-1] == 0.0094
     assert sum(prior) == pytest.approx(1.0001)
-    prior[0] = 9.0  # a copy: the module's values stay intact
-    assert released_cityscapes_prior()[0] == 0.1525
 
 
 def test_list_prior_is_normalised():
@@ -83,7 +80,7 @@ def test_prior_file_not_summing_to_one_warns_with_file_and_sum(tmp_path):
         loaded = load_prior_file(path)
     assert loaded.values == [0.5, 0.25, 0.25]  # then normalised
     # Rounding (the released list sums to 1.0001) and exact files are quiet.
-    for prior in (released_cityscapes_prior(), [0.6, 0.3, 0.1]):
+    for prior in (list(NAMED_PRIORS['cityscapes-coco-released']), [0.6, 0.3, 0.1]):
         path = write_prior(tmp_path / 'ok.json', prior)
         with warnings.catch_warnings():
             warnings.simplefilter('error')

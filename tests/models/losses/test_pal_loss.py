@@ -164,7 +164,7 @@ def test_pal_bad_inputs():
     logits, label = make_batch(seed=4)
     with pytest.raises(ValueError, match='C\\+1 logit channels'):
         PALLoss(num_classes=4)(logits, label)
-    with pytest.raises(ValueError, match='odd kernel_size'):
+    with pytest.raises(ValueError, match='kernel size must be odd'):
         PALLoss(blur_kernel_size=4)
     bad = label.clone()
     bad[0, 0, 0] = 9

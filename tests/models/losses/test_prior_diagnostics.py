@@ -8,8 +8,8 @@ import torch
 
 from mmseg_be.models.losses.balanced_energy_loss import BalancedEnergyLoss
 from mmseg_be.models.losses._functional import balanced_energy_loss
-from mmseg_be.models.losses.prior import (effective_num_classes,
-                                          released_cityscapes_prior,
+from mmseg_be.models.losses.prior import (NAMED_PRIORS,
+                                          effective_num_classes,
                                           released_margin_shift_fraction,
                                           scaled_alpha, sharpened)
 
@@ -44,15 +44,23 @@ def test_scaled_alpha_hand_computed():
 
 
 def test_released_fraction_gives_back_released_alpha():
-    pi = np.array(released_cityscapes_prior(), dtype=np.float64)
+    pi = np.array(NAMED_PRIORS['cityscapes-coco-released'], dtype=np.float64)
     pi = pi / pi.sum()
     top = (pi**3).max() / (pi**3).sum()  # numpy, independent of the code
     assert top == pytest.approx(0.2905, abs=5e-4)  # the 0.29
     assert released_margin_shift_fraction() == pytest.approx(5 * top / 6)
     assert released_margin_shift_fraction() == pytest.approx(0.242,
                                                              abs=1e-3)
-    assert scaled_alpha(released_cityscapes_prior(), 3, -12, -6) == \
-        pytest.approx(5.0)
+    # Another prior and other margins, by the formula in numpy:
+    # alpha = fraction x gap / max(pi_g1).
+    other = np.array([0.6, 0.25, 0.1, 0.05])
+    other_top = (other**3).max() / (other**3).sum()
+    assert scaled_alpha(other.tolist(), 3, -20, -4) == pytest.approx(
+        (5 * top / 6) * 16 / other_top)
+    # A tensor prior (the loss's buffer) gives the same alpha.
+    assert scaled_alpha(torch.tensor(other, dtype=torch.float32), 3, -20,
+                        -4) == pytest.approx((5 * top / 6) * 16 / other_top,
+                                             rel=1e-6)
     # About 4.8 effective classes after sharpening (the figure).
     sharp = (pi**3) / (pi**3).sum()
     assert effective_num_classes(sharpened(pi.tolist(), 3)) == \
