@@ -6,8 +6,11 @@
 # (the release used a WideResNet38 DeepLabV3+). Download the weights first:
 #   mkdir -p checkpoints && wget -P checkpoints https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x1024_80k_cityscapes/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth
 # The zoo classifier has 19 outputs, this head 20 (abstention channel): that
-# one layer (decode_head.conv_seg) is freshly initialised, with a size-mismatch
-# warning at load time; it is trained, like the rest of the last block.
+# one layer (decode_head.conv_seg) is freshly initialised and trained, like the
+# rest of the last block; the zoo's auxiliary head is not used. partial_load
+# below names exactly these two parts, so tools/train.py accepts this
+# checkpoint and stops on any other mismatch. Test the result with
+# configs/benchmarks/deeplabv3plus-pal_r101-d8_test-*.py (20 outputs).
 #
 # Deliberate deviations from the released code (docs/method.md, PAL section):
 # - poly LR schedule sized for the real number of iterations (released: sized
@@ -29,6 +32,7 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
 load_from = 'checkpoints/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth'  # noqa
+partial_load = ['decode_head.conv_seg', 'auxiliary_head']
 
 num_classes = 19
 crop_size = (900, 900)

@@ -11,7 +11,7 @@
 # (docs/models.md):
 #   python tools/estimate_prior.py configs/segformer/segformer_mit-b2_balanced-energy_8xb1-8k_cityscapes-coco-1024x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b2_8x1_1024x1024_160k_cityscapes/segformer_mit-b2_8x1_1024x1024_160k_cityscapes_20211207_134205-6096669a.pth \
-#       --out work_dirs/priors/segformer_mit-b2_cityscapes-coco.json \
+#       --prior-file work_dirs/priors/segformer_mit-b2_cityscapes-coco.json \
 #       --device cuda:0
 _base_ = './segformer_mit-b5_balanced-energy_8xb1-8k_cityscapes-coco-1024x1024.py'
 

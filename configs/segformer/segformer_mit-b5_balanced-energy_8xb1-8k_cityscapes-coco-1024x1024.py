@@ -13,7 +13,7 @@
 # with this model's zoo checkpoint before training (docs/models.md):
 #   python tools/estimate_prior.py configs/segformer/segformer_mit-b5_balanced-energy_8xb1-8k_cityscapes-coco-1024x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/segformer/segformer_mit-b5_8x1_1024x1024_160k_cityscapes/segformer_mit-b5_8x1_1024x1024_160k_cityscapes_20211206_072934-87a052ec.pth \
-#       --out work_dirs/priors/segformer_mit-b5_cityscapes-coco.json \
+#       --prior-file work_dirs/priors/segformer_mit-b5_cityscapes-coco.json \
 #       --device cuda:0
 _base_ = [
     '../_base_/models/segformer_mit-b5.py',

@@ -1,5 +1,5 @@
 # A CPU-sized DeepLabV3+ R-18 on the generated toy dataset
-# (mmseg_be.demo.toy_data). Used by the smoke run and the tests; trains from
+# (tests/toy_data.py). Used by the smoke run and the tests; trains from
 # scratch (pretrained=None: no download on a machine without network).
 _base_ = ['mmseg::deeplabv3plus/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py']
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)

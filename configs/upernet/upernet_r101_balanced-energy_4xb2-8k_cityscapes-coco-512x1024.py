@@ -14,7 +14,7 @@
 # with this model's zoo checkpoint before training (docs/models.md):
 #   python tools/estimate_prior.py configs/upernet/upernet_r101_balanced-energy_4xb2-8k_cityscapes-coco-512x1024.py \
 #       https://download.openmmlab.com/mmsegmentation/v0.5/upernet/upernet_r101_512x1024_80k_cityscapes/upernet_r101_512x1024_80k_cityscapes_20200607_002403-f05f2345.pth \
-#       --out work_dirs/priors/upernet_r101_cityscapes-coco.json \
+#       --prior-file work_dirs/priors/upernet_r101_cityscapes-coco.json \
 #       --device cuda:0
 _base_ = [
     '../_base_/models/upernet_r101.py',

@@ -36,8 +36,9 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from mmseg_be.engine.anomaly_score_hook import anomaly_score_of_config
-from mmseg_be.scoring import anomaly_score_settings, scores_from_logits
+from mmseg_be.engine.anomaly_score_hook import adopt_anomaly_score
+from mmseg_be.engine.checkpoint_fit import check_checkpoint_fits
+from mmseg_be.scoring import scores_from_logits
 from mmseg_be.utils import config_path
 from mmseg_be.visualization.anomaly_visualizer import (
     anomaly_panels, final_prediction_title, paint_final_prediction,
@@ -130,10 +131,16 @@ class AnomalyInferencer:
             or its folder) or ``dict(curves=PATH, rule=...)``; see
             :func:`~mmseg_be.visualization.prediction.resolve_threshold`.
         cfg_options: Overrides merged into the config.
+        partial_load: Model parts (``backbone``, ``decode_head.conv_seg``)
+            the checkpoint may leave as initialised; any other missing,
+            left-over or mis-sized weight is an error.
 
     Raises:
         FileNotFoundError: The checkpoint file does not exist.
         KeyError, ValueError: A bad score setting or threshold.
+        CheckpointMismatchError: The checkpoint does not fit the model.
+        AnomalyScoreConflictError: A component of the config names a score
+            other than the run's ``anomaly_score``.
     """
 
     def __init__(self,
@@ -142,7 +149,8 @@ class AnomalyInferencer:
                  device: Optional[str] = None,
                  anomaly_score: Optional[dict] = None,
                  threshold: ThresholdSpec = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 partial_load: Sequence[str] = ()) -> None:
         from mmseg.apis import init_model
         if '://' not in weights and not osp.isfile(weights):
             raise FileNotFoundError(f'Checkpoint {weights!r} does not exist.')
@@ -150,13 +158,17 @@ class AnomalyInferencer:
                Config.fromfile(config_path(model)))
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
-        self.anomaly_score: Dict[str, Any] = anomaly_score_settings(
-            anomaly_score_of_config(cfg), **dict(anomaly_score or {}))
+        # The config's one setting with the overrides; a metric, visualizer
+        # or hook of the config naming another score is an error.
+        self.anomaly_score: Dict[str, Any] = adopt_anomaly_score(
+            cfg, anomaly_score)
         self.threshold: Optional[float] = resolve_threshold(
             threshold, self.anomaly_score)
         if device is None:
             device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
         self.model = init_model(cfg, weights, device=device)
+        check_checkpoint_fits(self.model, weights, partial_load,
+                              model if isinstance(model, str) else '')
         # The config's test_pipeline, else its test dataset's (as
         # MMSegInferencer reads it). inference_model drops only
         # LoadAnnotations; the OOD benchmark loaders (LoadOODAnnotations,

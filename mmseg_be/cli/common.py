@@ -1,15 +1,128 @@
-"""Flag groups and config handling shared by the tools' entry points."""
+"""Flag groups, exit codes and config handling shared by the tools.
+
+One vocabulary across the tools (``docs/tools.md``):
+
+- ``--out DIR``: tools/test.py only, MMSeg's meaning (the evaluator keeps
+  its results there);
+- ``--submission DIR`` and ``--submission-format smiyc|fishyscapes``: a
+  benchmark submission (test, export);
+- ``--show-dir DIR``: heat-map pictures (test, visualize);
+- ``--vmin`` / ``--vmax``: a fixed colour range of the heat maps;
+- ``--prior-file PATH``: the prior JSON (estimate_prior);
+- ``--score`` / ``--score-options``, ``--partial-load``, ``--device``,
+  ``--cfg-options``.
+
+Older spellings are accepted for one release with a deprecation warning
+(:class:`DeprecatedAlias`).
+"""
 import argparse
 import os
 import os.path as osp
-
-from typing import Any, Dict, Optional
+import sys
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Sequence
 
 import torch
 from mmengine.config import Config, DictAction
 
 from mmseg_be.export.mapping import MAPPINGS, ScoreMapping
 from mmseg_be.utils import config_path
+
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_UNREADABLE, EXIT_WRITE_FAILED, EXIT_NON_FINITE = 3, 4, 5
+EXIT_CODES = f'''exit status (the same for every tool of mmseg_be):
+  {EXIT_OK}  done
+  {EXIT_ERROR}  an unexpected error (Python traceback)
+  {EXIT_USAGE}  bad arguments or settings: a missing config, checkpoint or
+     input; a setting that could not take effect (a component's own
+     anomaly score that the run's anomaly_score would override, a
+     checkpoint whose weights do not fit the model); an output folder
+     that holds another export. The message names the fix.
+  {EXIT_UNREADABLE}  some input images are unreadable (missing, truncated,
+     corrupt): they were skipped and listed; the rest was processed
+  {EXIT_WRITE_FAILED}  the output could not be written (e.g. no space left on
+     device): what was written is complete; fix the cause and run the
+     same command again to resume
+  {EXIT_NON_FINITE}  a frame's anomaly scores are NaN or infinite (the frame and
+     the count are named): the tool stops there
+'''
+
+
+class DeprecatedAlias(argparse.Action):
+    """Store a value; warn when an old spelling of the flag was used.
+
+    ``deprecated`` lists the old option strings; the warning names
+    ``replacement`` (default: the argument's first option string).
+    """
+
+    def __init__(self, option_strings: Sequence[str], dest: str,
+                 deprecated: Sequence[str] = (), replacement: str = '',
+                 **kwargs: Any) -> None:
+        self.deprecated = tuple(deprecated)
+        self.replacement = replacement or option_strings[0]
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if option_string in self.deprecated:
+            print(f'warning: {option_string} is deprecated and will be '
+                  f'removed in the next release; use {self.replacement}',
+                  file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with ``code``."""
+    print(f'error: {message}', file=sys.stderr)
+    raise SystemExit(code)
+
+
+def exit_status_of(error: BaseException) -> Optional[int]:
+    """The exit status of an expected error (None: unexpected)."""
+    from mmseg_be.scoring import NonFiniteScoreError
+    from mmseg_be.utils.errors import SettingsError
+    if isinstance(error, NonFiniteScoreError):
+        return EXIT_NON_FINITE
+    if isinstance(error, (SettingsError, FileNotFoundError)):
+        return EXIT_USAGE
+    return None
+
+
+def run_tool(body: Callable[[], Optional[int]]) -> int:
+    """Run a tool's body; expected errors become ``error: ...`` on stderr
+    and their exit status (raised as ``SystemExit``), others propagate with
+    their traceback."""
+    try:
+        return body() or EXIT_OK
+    except Exception as error:  # noqa: BLE001 (re-raised unless expected)
+        code = exit_status_of(error)
+        if code is None:
+            raise
+        fail(str(error), code)
+
+
+def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
+    """``--partial-load``: parts of the model a checkpoint may not fill."""
+    parser.add_argument(
+        '--partial-load', nargs='+', default=[], metavar='MODULE',
+        help='model parts whose weights may be missing from the checkpoint, '
+        'left over in it or of another size; they stay as initialised '
+        '(e.g. decode_head auxiliary_head for a backbone-only checkpoint). '
+        'Without it, any such weight is an error.')
+
+
+def check_checkpoint(model, checkpoint: str, partial_load: Sequence[str],
+                     config: str) -> None:
+    """The tools' strict load: stop unless ``checkpoint`` fits ``model``
+    (apart from ``partial_load``); log what the named parts leave out."""
+    from mmengine.logging import print_log
+
+    from mmseg_be.engine.checkpoint_fit import (check_checkpoint_fits,
+                                                describe_mismatch)
+    fit = check_checkpoint_fits(model, checkpoint, partial_load, config)
+    if not fit.exact:
+        print_log('Checkpoint loaded partially, as --partial-load '
+                  f'{" ".join(partial_load)} allows:\n  '
+                  + describe_mismatch(fit), logger='current')
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -112,12 +225,14 @@ def resolve_anomaly_score(cfg: Config,
     ``--score`` / ``--score-options``; an ``AnomalyScoreHook`` is added to
     ``custom_hooks`` if the config has none, so the metric, the visualizer
     and the export hook all use it.
+
+    Raises:
+        AnomalyScoreConflictError: A metric, visualizer or hook of the
+            config names a score of its own that differs (it would be
+            overridden).
     """
-    from mmseg_be.engine import anomaly_score_of_config
-    from mmseg_be.scoring import anomaly_score_settings
-    settings = anomaly_score_settings(anomaly_score_of_config(cfg),
-                                      **score_overrides(args))
-    cfg.anomaly_score = settings
+    from mmseg_be.engine import adopt_anomaly_score
+    settings = adopt_anomaly_score(cfg, score_overrides(args))
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == 'AnomalyScoreHook' for h in hooks):
         hooks.append(dict(type='AnomalyScoreHook'))
@@ -152,8 +267,10 @@ def mapping_from_args(args: argparse.Namespace) -> Optional[ScoreMapping]:
 
 
 def add_inference_args(parser: argparse.ArgumentParser) -> None:
-    """``--device``, ``--cfg-options`` and ``--no-progress`` of the tools
-    that run a checkpoint on image files (export, visualize)."""
+    """``--device``, ``--cfg-options``, ``--partial-load`` and
+    ``--no-progress`` of the tools that run a checkpoint on image files
+    (export, visualize)."""
+    add_partial_load_arg(parser)
     parser.add_argument('--device', default=None,
                         help='torch device (default: cuda:0 if available)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

@@ -3,8 +3,9 @@
 Usage::
 
     python tools/export.py CONFIG CHECKPOINT --submission DIR --method NAME
-        [--format smiyc|fishyscapes] [--dataset-name AnomalyTrack-all]
-        [--images FILE|FOLDER|GLOB] [--score energy] [--device cpu]
+        [--submission-format smiyc|fishyscapes]
+        [--dataset-name AnomalyTrack-all] [--images FILE|FOLDER|GLOB]
+        [--score energy] [--device cpu] [--partial-load MODULE ...]
         [--mapping minmax --low L --high H | --mapping sigmoid --center C
          --scale S | --mapping identity] [--overwrite]
 
@@ -16,30 +17,17 @@ import argparse
 import sys
 from typing import List, Optional
 
-from mmseg_be.cli.common import (add_inference_args, add_mapping_args,
+from mmseg_be.cli.common import (EXIT_CODES, EXIT_NON_FINITE, EXIT_OK,
+                                 EXIT_UNREADABLE, EXIT_USAGE,
+                                 EXIT_WRITE_FAILED, DeprecatedAlias,
+                                 add_inference_args, add_mapping_args,
                                  add_score_args, mapping_from_args,
                                  resolve_anomaly_score)
 from mmseg_be.export import ExportFolderError, ExportWriteError
 from mmseg_be.scoring import NonFiniteScoreError
 
-EXIT_OK, EXIT_USAGE, EXIT_UNREADABLE, EXIT_WRITE_FAILED = 0, 2, 3, 4
-EXIT_NON_FINITE = 5
-EXIT_CODES = f'''exit status:
-  {EXIT_OK}  every image was exported (or was already, on a resumed run)
-  1  an unexpected error (Python traceback)
-  {EXIT_USAGE}  bad arguments, missing config/checkpoint, or the output folder
-     holds another export (use --overwrite)
-  {EXIT_UNREADABLE}  some input images are unreadable (missing, truncated,
-     corrupt): they were skipped, listed on stderr and in
-     mmseg_be_export.json ("unreadable"); the rest was exported
-  {EXIT_WRITE_FAILED}  the submission could not be written (e.g. no space left
-     on device): frames already written are complete, no partial or
-     temporary file is left; fix the cause and run the same command
-     again to resume
-  {EXIT_NON_FINITE}  a frame's anomaly scores are NaN or infinite (the frame
-     and the count are named): the export stops there rather than
-     write them; frames before it are complete
-'''
+__all__ = ['EXIT_CODES', 'EXIT_NON_FINITE', 'EXIT_OK', 'EXIT_UNREADABLE',
+           'EXIT_USAGE', 'EXIT_WRITE_FAILED', 'main', 'parse_args']
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -51,13 +39,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         "the project's configs/ folder)")
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--submission', '--out', dest='out', required=True,
-                        metavar='DIR',
-                        help='submission root (--out is accepted as an '
-                        'alias)')
+                        metavar='DIR', action=DeprecatedAlias,
+                        deprecated=['--out'],
+                        help='submission root (--out is the deprecated '
+                        'spelling)')
     parser.add_argument('--method', required=True,
                         help='method name (a folder name in SMIYC)')
-    parser.add_argument('--format', choices=['smiyc', 'fishyscapes'],
-                        default='smiyc')
+    parser.add_argument('--submission-format', '--format', dest='format',
+                        action=DeprecatedAlias, deprecated=['--format'],
+                        choices=['smiyc', 'fishyscapes'], default='smiyc',
+                        help='submission format (--format is the deprecated '
+                        'spelling)')
     parser.add_argument('--dataset-name',
                         help='SMIYC dataset folder, e.g. AnomalyTrack-all, '
                         'ObstacleTrack-all, LostAndFound-test')
@@ -71,7 +63,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         default=[1024, 2048], metavar=('H', 'W'),
                         help='size of the Fishyscapes maps (0 0: input size)')
     parser.add_argument('--overwrite', action='store_true',
-                        help="replace another method's export in --out")
+                        help="replace another method's export in "
+                        '--submission')
     add_inference_args(parser)
     return parser.parse_args(argv)
 
@@ -99,15 +92,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             images = collect_images(args.images)
         else:
             images = dataset_image_paths(cfg)
+        # The model first: a checkpoint that does not fit leaves no
+        # submission folder behind.
+        inferencer = AnomalyInferencer(args.config, args.checkpoint,
+                                       args.device, anomaly_score,
+                                       cfg_options=args.cfg_options,
+                                       partial_load=args.partial_load)
         size = tuple(args.fishyscapes_size)
         exporter = make_exporter(
             args.out, args.method, args.format, args.dataset_name,
             describe_anomaly_score(anomaly_score), mapping,
             args.calib_frames, None if size == (0, 0) else size,
             args.overwrite)
-        inferencer = AnomalyInferencer(args.config, args.checkpoint,
-                                       args.device, anomaly_score,
-                                       cfg_options=args.cfg_options)
         report = export_images(inferencer.predict_file, images, exporter,
                                args.strip_suffix,
                                progress=not args.no_progress)
@@ -115,7 +111,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'error: {error}', file=sys.stderr)
         return EXIT_NON_FINITE
     except (ExportFolderError, ValueError, KeyError,
-            FileNotFoundError) as error:
+            FileNotFoundError) as error:  # SettingsError is a ValueError
         print(f'error: {error}', file=sys.stderr)
         return EXIT_USAGE
     except ExportWriteError as error:

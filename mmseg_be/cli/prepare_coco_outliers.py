@@ -9,8 +9,9 @@ Re-running the same command finishes an interrupted build (finished entries
 are skipped). See docs/datasets.md for the layout and the bank format.
 """
 import argparse
-import sys
 from typing import List, Optional
+
+from mmseg_be.cli.common import EXIT_CODES, EXIT_ERROR, fail
 
 from mmseg_be.outliers.coco import (CITYSCAPES_OVERLAP_CATEGORY_IDS,
                                     CocoOutlierSettings,
@@ -22,7 +23,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Build an outlier bank (cropped COCO objects + masks) '
         'from COCO 2017 instance annotations, following the released '
-        'PEBAL / balanced-energy rule by default.')
+        'PEBAL / balanced-energy rule by default.', epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('coco_root',
                         help='COCO root with annotations/instances_'
                         '{split}2017.json and {split}2017/*.jpg')
@@ -71,6 +73,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             args.coco_root, args.out_dir, settings,
             max_entries=args.max_entries, num_workers=args.num_workers,
             progress=not args.no_progress)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        sys.exit(f'error: {e}')
+    except (FileNotFoundError, ValueError) as e:
+        fail(str(e))
+    except RuntimeError as e:
+        fail(str(e), EXIT_ERROR)
     print(format_summary(summary))

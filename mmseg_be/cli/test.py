@@ -1,10 +1,11 @@
 """Test (and evaluate) a checkpoint: MMSeg's tools/test.py with mmseg_be.
 
 Usage: ``python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-[--out DIR] [--show-dir DIR] [--submission DIR --method NAME
---dataset-name AnomalyTrack-all] [--score NAME --score-options k=v ...]
-[--figures DIR] [--cfg-options k=v ...] [--launcher pytorch]``; several
-processes through ``tools/dist_test.sh CONFIG CHECKPOINT NPROC``.
+[--out DIR] [--show-dir DIR [--vmin V --vmax V]] [--submission DIR
+--method NAME --dataset-name AnomalyTrack-all] [--score NAME
+--score-options k=v ...] [--partial-load MODULE ...] [--figures DIR]
+[--cfg-options k=v ...] [--launcher pytorch]``; several processes through
+``tools/dist_test.sh CONFIG CHECKPOINT NPROC``.
 
 The flags mean what they mean in MMSeg's own ``tools/test.py``:
 
@@ -24,6 +25,8 @@ and this project adds:
   submission together.
 - ``--figures``: ROC/PR figures per benchmark and a metrics summary
   (Markdown, CSV, JSON) after the test.
+- ``--partial-load``: the checkpoint must fit the model exactly unless the
+  parts that may stay as initialised are named here.
 """
 import argparse
 import os.path as osp
@@ -34,15 +37,19 @@ from mmengine.logging import print_log
 import mmseg_be  # noqa: F401  (registers the package before configs load)
 from mmseg_be.apis import without_missing_prior_files
 from mmseg_be.scoring import describe_anomaly_score
-from mmseg_be.cli.common import (add_common_args, add_mapping_args,
-                                 add_score_args, load_config,
-                                 mapping_from_args, resolve_anomaly_score)
+from mmseg_be.cli.common import (EXIT_CODES, DeprecatedAlias,
+                                 add_common_args, add_mapping_args,
+                                 add_partial_load_arg, add_score_args,
+                                 check_checkpoint, load_config,
+                                 mapping_from_args, resolve_anomaly_score,
+                                 run_tool)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test and evaluate an MMSeg segmentor with the mmseg_be '
-        'metrics registered.')
+        'metrics registered.', epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file (a path, or relative to '
                         "the project's configs/ folder)")
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -54,15 +61,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--submission', metavar='DIR',
         help='write a benchmark submission of the test images into this '
-        'folder (SMIYC HDF5 by default, see --export-format)')
+        'folder (SMIYC HDF5 by default, see --submission-format)')
     parser.add_argument('--method', help='method name of the submission '
                         '(default: the config file name)')
-    parser.add_argument('--export-format', choices=['smiyc', 'fishyscapes'],
-                        default='smiyc')
+    parser.add_argument('--submission-format', '--export-format',
+                        action=DeprecatedAlias,
+                        deprecated=['--export-format'],
+                        choices=['smiyc', 'fishyscapes'], default='smiyc',
+                        help='submission format (--export-format is the '
+                        'deprecated spelling)')
     parser.add_argument('--dataset-name',
                         help='SMIYC dataset folder, e.g. AnomalyTrack-all')
     parser.add_argument('--overwrite', action='store_true',
-                        help="replace another method's submission in --out")
+                        help="replace another method's submission in "
+                        '--submission')
     add_score_args(parser)
     add_mapping_args(parser)
     parser.add_argument(
@@ -72,10 +84,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='save an anomaly heat map for EVERY test image in this '
         'directory (relative paths land under the run\'s timestamped '
         'work dir)')
+    parser.add_argument('--vmin', type=float,
+                        help='heat maps: fixed colour range start (with '
+                        '--vmax; default: each image to its 1st-99th score '
+                        'percentiles)')
+    parser.add_argument('--vmax', type=float,
+                        help='heat maps: fixed colour range end')
     parser.add_argument('--heat-range', type=float, nargs=2,
-                        metavar=('VMIN', 'VMAX'),
-                        help='fixed colour range of the heat maps (default: '
-                        'each image to its 1st-99th score percentiles)')
+                        action=DeprecatedAlias, deprecated=['--heat-range'],
+                        replacement='--vmin VMIN --vmax VMAX',
+                        metavar=('VMIN', 'VMAX'), help=argparse.SUPPRESS)
     parser.add_argument('--draw-seg', action='store_true',
                         help='add the predicted segmentation to the heat maps')
     parser.add_argument(
@@ -93,8 +111,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--wait-time', type=float, default=2, help='the interval of --show')
     parser.add_argument(
         '--tta', action='store_true', help='test-time augmentation')
+    add_partial_load_arg(parser)
     add_common_args(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.heat_range:  # the deprecated spelling of --vmin/--vmax
+        args.vmin, args.vmax = args.heat_range
+    if (args.vmin is None) != (args.vmax is None):
+        parser.error('--vmin and --vmax go together')
+    return args
 
 
 def _enable_visualization(cfg, args: argparse.Namespace) -> None:
@@ -119,8 +143,8 @@ def _enable_visualization(cfg, args: argparse.Namespace) -> None:
             vis['anomaly_threshold'] = args.threshold
         if args.upscale is not None:
             vis['upscale'] = args.upscale
-        if args.heat_range:
-            vis['vmin'], vis['vmax'] = args.heat_range
+        if args.vmin is not None:
+            vis['vmin'], vis['vmax'] = args.vmin, args.vmax
     vis.setdefault('vis_backends', [dict(type='LocalVisBackend')])
     if args.show_dir:
         vis['save_dir'] = args.show_dir
@@ -139,7 +163,7 @@ def _add_export_hook(cfg, args: argparse.Namespace) -> None:
         type='SubmissionExportHook',
         out_dir=args.submission,
         method=args.method or osp.splitext(osp.basename(args.config))[0],
-        format=args.export_format,
+        format=args.submission_format,
         dataset=args.dataset_name,
         mapping=mapping.to_dict() if mapping is not None else None,
         calib_frames=args.calib_frames,
@@ -172,10 +196,15 @@ def _drop_training(cfg) -> None:
         cfg[key] = None
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the tool; exit status as in ``--help``."""
+    args = parse_args(argv)
+    return run_tool(lambda: _test(args))
+
+
+def _test(args: argparse.Namespace) -> None:
     from mmengine.runner import Runner
 
-    args = parse_args(argv)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     _drop_training(cfg)
@@ -200,6 +229,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     print_log(f'Anomaly score: {describe_anomaly_score(settings)}',
               logger='current')
     runner = Runner.from_cfg(cfg)
+    check_checkpoint(runner.model, args.checkpoint, args.partial_load,
+                     args.config)
     metrics = runner.test()
     if args.figures:
         from mmseg_be.visualization.report import write_test_report

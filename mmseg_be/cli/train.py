@@ -1,21 +1,29 @@
 """Train a segmentor: MMSeg's tools/train.py with mmseg_be registered.
 
 Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
-[--cfg-options k=v ...] [--launcher pytorch]``; several processes through
-``tools/dist_train.sh CONFIG NPROC``.
+[--partial-load MODULE ...] [--cfg-options k=v ...] [--launcher pytorch]``;
+several processes through ``tools/dist_train.sh CONFIG NPROC``.
+
+A ``load_from`` checkpoint must fit the model exactly, apart from the parts
+named by ``--partial-load`` or by the config's ``partial_load`` list (e.g.
+``partial_load = ['decode_head.conv_seg']`` where a classifier of another
+size is trained afresh).
 """
 import argparse
 import logging
 from typing import List, Optional
 
 import mmseg_be  # noqa: F401  (registers the package before configs load)
-from mmseg_be.cli.common import add_common_args, load_config
+from mmseg_be.cli.common import (EXIT_CODES, add_common_args,
+                                 add_partial_load_arg, check_checkpoint,
+                                 load_config, run_tool)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Train an MMSeg segmentor with the mmseg_be losses, '
-        'transforms and metrics registered.')
+        'transforms and metrics registered.', epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file (a path, or relative to '
                         "the project's configs/ folder)")
     parser.add_argument(
@@ -24,16 +32,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='resume from the latest checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
+    add_partial_load_arg(parser)
     add_common_args(parser)
     return parser.parse_args(argv)
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the tool; exit status as in ``--help``."""
+    args = parse_args(argv)
+    return run_tool(lambda: _train(args))
+
+
+def _train(args: argparse.Namespace) -> None:
     from mmengine.logging import print_log
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
 
-    args = parse_args(argv)
     cfg = load_config(args)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -49,6 +63,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg.resume = args.resume
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    if cfg.get('load_from') and not args.resume:
+        partial = list(cfg.get('partial_load') or []) + args.partial_load
+        check_checkpoint(runner.model, cfg.load_from, partial, args.config)
     runner.train()
 
 

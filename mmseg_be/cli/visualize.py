@@ -2,11 +2,11 @@
 
 Usage::
 
-    python tools/visualize.py CONFIG CHECKPOINT IMAGES --out-dir DIR
+    python tools/visualize.py CONFIG CHECKPOINT IMAGES --show-dir DIR
         [--score energy] [--norm image|dataset|fixed] [--vmin V --vmax V]
         [--cmap inferno] [--draw-seg] [--threshold T|tpr95:PATH|best_f1:PATH]
         [--upscale K] [--min-height PX] [--columns N] [--save-scores]
-        [--device cpu]
+        [--device cpu] [--partial-load MODULE ...]
 
 ``IMAGES`` is an image file, a folder (searched recursively) or a quoted
 glob. One ``{stem}.png`` per image (titled panels: input | heat map |
@@ -14,26 +14,35 @@ glob. One ``{stem}.png`` per image (titled panels: input | heat map |
 float32 scores with ``--save-scores``; drawn by
 :func:`mmseg_be.apis.visualize_images` with an
 :class:`~mmseg_be.apis.AnomalyInferencer`.
-Exit status 1 when some images could not be read (they are listed).
+Exit status as for every tool (``--help``): 3 when some images could not be
+read (they are listed), 2 for bad arguments or settings.
 """
 import argparse
 import sys
 from typing import List, Optional
 
 from mmseg_be.apis.heat_maps import NORMALIZATIONS
-from mmseg_be.cli.common import (add_inference_args, add_score_args,
+from mmseg_be.cli.common import (EXIT_CODES, EXIT_OK, EXIT_UNREADABLE,
+                                 EXIT_USAGE, DeprecatedAlias,
+                                 add_inference_args, add_score_args,
                                  score_overrides)
 from mmseg_be.visualization.colormap import COLORMAPS
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Draw anomaly heat maps of images with a checkpoint.')
+        description='Draw anomaly heat maps of images with a checkpoint.',
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file (a path, or relative to '
                         "the project's configs/ folder)")
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('images', help='an image file, a folder or a glob')
-    parser.add_argument('--out-dir', required=True, help='output folder')
+    parser.add_argument('--show-dir', '--out-dir', dest='show_dir',
+                        required=True, action=DeprecatedAlias,
+                        deprecated=['--out-dir'],
+                        help='folder of the heat maps (--out-dir is the '
+                        'deprecated spelling)')
     add_score_args(parser)
     parser.add_argument('--norm', choices=NORMALIZATIONS, default='image',
                         help='colour range: per image, one for all images '
@@ -75,7 +84,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     if args.norm == 'fixed' and (args.vmin is None or args.vmax is None):
         print('error: --norm fixed needs --vmin and --vmax', file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         images = collect_images(args.images)
         # The config's anomaly_score with --score/--score-options on top;
@@ -83,24 +92,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         inferencer = AnomalyInferencer(
             args.config, args.checkpoint, args.device,
             anomaly_score=score_overrides(args), threshold=args.threshold,
-            cfg_options=args.cfg_options)
+            cfg_options=args.cfg_options, partial_load=args.partial_load)
     except (FileNotFoundError, ValueError, KeyError) as error:
+        # SettingsError (a score conflict, a checkpoint that does not fit)
+        # is a ValueError.
         print(f'error: {error}', file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     report = visualize_images(
-        inferencer, images, args.out_dir, args.norm, args.vmin, args.vmax,
+        inferencer, images, args.show_dir, args.norm, args.vmin, args.vmax,
         tuple(args.percentiles), args.cmap, args.draw_seg, args.save_scores,
         progress=not args.no_progress, upscale=args.upscale,
         min_height=args.min_height, columns=args.columns,
         titles=not args.no_titles)
     extra = (f', range [{report.value_range[0]:.4g}, '
              f'{report.value_range[1]:.4g}]' if report.value_range else '')
-    print(f'{len(report.written)} heat maps written to {args.out_dir}'
+    print(f'{len(report.written)} heat maps written to {args.show_dir}'
           f'{extra}; {len(report.score_files)} score maps; '
           f'{len(report.failed)} images skipped')
     if report.failed:
         print('Unreadable images (skipped):', file=sys.stderr)
         for path, reason in report.failed:
             print(f'  {path}: {reason}', file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_UNREADABLE
+    return EXIT_OK

@@ -1,6 +1,6 @@
 """A test hook that writes a benchmark submission while the test runs.
 
-``tools/test.py --out DIR`` adds it to ``custom_hooks``; it can also be put in
+``tools/test.py --submission DIR`` adds it to ``custom_hooks``; it can also be put in
 a config::
 
     custom_hooks = [dict(type='SubmissionExportHook', out_dir='submission',

@@ -45,8 +45,9 @@ def setup(tmp_path_factory):
 
 
 def run_tool(config, ckpt, out, *extra):
-    cmd = [sys.executable, 'tools/estimate_prior.py', config, ckpt, '--out',
-           out, '--num-samples', '4', '--batch-size', '2'] + list(extra)
+    cmd = [sys.executable, 'tools/estimate_prior.py', config, ckpt,
+           '--prior-file', out, '--num-samples', '4', '--batch-size',
+           '2'] + list(extra)
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -98,7 +99,7 @@ def test_config_without_paste_fails_clearly(setup, tmp_path):
     root, _, ckpt = setup
     proc = subprocess.run(
         [sys.executable, 'tools/estimate_prior.py', TOY_CONFIG, ckpt,
-         '--out', str(tmp_path / 'x.json')], cwd=REPO, capture_output=True,
+         '--prior-file', str(tmp_path / 'x.json')], cwd=REPO, capture_output=True,
         text=True, timeout=300)
     assert proc.returncode != 0
     assert 'no PasteOutliers step' in proc.stderr

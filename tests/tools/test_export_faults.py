@@ -29,9 +29,9 @@ MAPPING_ARGS = ['--mapping', 'minmax', '--low', '-10', '--high', '0']
 
 
 def export_args(toy, images, out, fmt='smiyc'):
-    args = [toy['config'], toy['checkpoint'], '--images', images, '--out',
-            out, '--method', 'm', '--device', 'cpu', '--no-progress',
-            '--format', fmt]
+    args = [toy['config'], toy['checkpoint'], '--images', images,
+            '--submission', out, '--method', 'm', '--device', 'cpu',
+            '--no-progress', '--submission-format', fmt]
     if fmt == 'smiyc':
         return args + ['--dataset-name', 'AnomalyTrack-all'] + MAPPING_ARGS
     return args + ['--fishyscapes-size', '0', '0']
@@ -225,7 +225,7 @@ def test_exit_codes_are_documented():
                           timeout=120)
     assert proc.returncode == 0
     for line in ('3  some input images are unreadable',
-                 '4  the submission could not be written (e.g. no space'):
+                 '4  the output could not be written (e.g. no space left'):
         assert line in proc.stdout
     docs = open(osp.join(REPO, 'docs', 'submission.md')).read()
     assert 'no space left on device' in docs and '| 4 |' in docs

@@ -190,7 +190,7 @@ def trained(request, data):
     save_zoo_checkpoint(cfg, cfg.load_from)
     cfg.dump(config)
     prior_path = cfg.model.decode_head.loss_decode[1].prior
-    estimate_prior_tool([config, cfg.load_from, '--out', prior_path,
+    estimate_prior_tool([config, cfg.load_from, '--prior-file', prior_path,
                          '--num-samples', '4', '--batch-size', '2'])
     runner = Runner.from_cfg(Config.fromfile(config))
     runner.train()
@@ -255,7 +255,7 @@ def test_heat_maps_and_export(trained, tmp_path, capsys):
                       'original')
     config, checkpoint = trained['config'], trained['checkpoint']
     out = str(tmp_path / 'vis')
-    assert visualize_main([config, checkpoint, images, '--out-dir', out,
+    assert visualize_main([config, checkpoint, images, '--show-dir', out,
                            '--save-scores', '--device', 'cpu',
                            '--no-progress']) == 0
     assert len(glob.glob(osp.join(out, '*.png'))) == 2
@@ -267,8 +267,8 @@ def test_heat_maps_and_export(trained, tmp_path, capsys):
     saved = np.load(osp.join(out, osp.basename(first)[:-4] + '.npy'))
     np.testing.assert_allclose(saved, expected, rtol=1e-5, atol=1e-5)
     submission = str(tmp_path / 'submission')
-    assert export_main([config, checkpoint, '--images', images, '--out',
-                        submission, '--method', trained['family'],
+    assert export_main([config, checkpoint, '--images', images,
+                        '--submission', submission, '--method', trained['family'],
                         '--dataset-name', 'AnomalyTrack-all', '--device',
                         'cpu', '--no-progress', '--mapping', 'minmax',
                         '--low', '-110', '--high', '-90']) == 0

@@ -49,10 +49,10 @@ def test_visualize_folder_with_a_broken_image(toy, tmp_path, capsys):
     out = str(tmp_path / 'vis')
     folder = with_broken_image(toy, tmp_path)
     code = visualize_main([toy['config'], toy['checkpoint'], folder,
-                           '--out-dir', out, '--save-scores', '--device',
+                           '--show-dir', out, '--save-scores', '--device',
                            'cpu', '--no-progress', '--norm', 'dataset'])
     err = capsys.readouterr().err
-    assert code == 1 and 'broken.png' in err
+    assert code == 3 and 'broken.png' in err  # EXIT_UNREADABLE
     pngs = sorted(glob.glob(osp.join(out, '*.png')))
     assert [osp.basename(p) for p in pngs] == [f'{i:04d}.png'
                                                for i in range(4)]
@@ -73,8 +73,8 @@ def test_visualize_folder_with_a_broken_image(toy, tmp_path, capsys):
 def test_export_resume_refuse_and_unreadable(toy, tmp_path, capsys):
     out = str(tmp_path / 'submission')
     folder = with_broken_image(toy, tmp_path)
-    args = [toy['config'], toy['checkpoint'], '--images', folder, '--out',
-            out, '--dataset-name', 'AnomalyTrack-all', '--device', 'cpu',
+    args = [toy['config'], toy['checkpoint'], '--images', folder,
+            '--submission', out, '--dataset-name', 'AnomalyTrack-all', '--device', 'cpu',
             '--no-progress', '--mapping', 'minmax', '--low', '-10',
             '--high', '0']
     assert export_main(args + ['--method', 'toy_energy']) == 3
