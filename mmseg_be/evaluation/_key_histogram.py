@@ -21,37 +21,12 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from ._run_length_tables import Table, merge_tables, run_length
+from ._score_keys import order_keys, values_of_keys
 
 PAGE_BITS = 12
 PAGE = 1 << PAGE_BITS
 N_PAGES = 1 << (32 - PAGE_BITS)
 KEY_DTYPES = (np.float32, np.int32, np.uint32)
-
-
-def order_keys(values: np.ndarray) -> np.ndarray:
-    """uint32 keys sorting as the float32/int32/uint32 ``values`` do."""
-    kind = values.dtype.kind
-    if kind == 'f':
-        bits = (values + np.float32(0)).view(np.uint32)  # -0.0 -> 0.0
-        flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF)
-        flip ^= np.uint32(0x80000000)
-        bits ^= flip
-        return bits
-    if kind == 'i':
-        return values.view(np.uint32) ^ np.uint32(0x80000000)
-    return values.astype(np.uint32, copy=False)
-
-
-def values_of_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Inverse of :func:`order_keys`."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == 'f':
-        top = (keys >> np.uint32(31)).astype(bool)
-        bits = np.where(top, keys ^ np.uint32(0x80000000), ~keys)
-        return bits.view(np.float32)
-    if dtype.kind == 'i':
-        return (keys ^ np.uint32(0x80000000)).view(np.int32)
-    return keys.astype(np.uint32)
 
 
 class KeyHistogram:
@@ -76,6 +51,14 @@ class KeyHistogram:
         self._pages = np.zeros((0, PAGE), np.uint8)
         self._sparse: List[np.ndarray] = []    # sorted keys, one per pixel
         self._wraps: List[Table] = []           # (keys, 256 * wraps)
+
+    def storage(self) -> dict:
+        """How the counted pixels are held: pages with byte counters, keys
+        whose counter wrapped past 255 (kept aside as rows) and pixels kept
+        as raw keys (pages without counters yet)."""
+        return dict(dense_pages=len(self._page_hi),
+                    wrap_rows=sum(len(keys) for keys, _ in self._wraps),
+                    sparse_pixels=sum(len(keys) for keys in self._sparse))
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()

@@ -1,4 +1,6 @@
-"""Exact metrics from integer pixel counts at the distinct anomaly scores.
+"""AUROC, AP, FPR at TPRs, best F1 (and PEBAL's FPR95, the curves) from
+integer pixel counts at the distinct anomaly scores: the default path of
+``PixelOODAccumulator.compute``.
 
 Only a threshold equal to some anomaly pixel's score moves the TPR, so AP,
 the FPR at a TPR, the best F1 and PEBAL's nearest-recall FPR95 depend, for
@@ -11,7 +13,7 @@ distinct anomaly score and one pass of integer sums; nothing walks the
 (typically ~30x more) distinct inlier scores. All counts are integers;
 each metric is one final division (AP: a sum of one ratio per distinct
 anomaly score), so results equal scikit-learn's to ~1e-15 relative, not to
-its summation order (see :mod:`._curves` for that).
+its summation order (see :mod:`._metrics_in_sklearn_order` for that).
 """
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 

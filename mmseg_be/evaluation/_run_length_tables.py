@@ -15,6 +15,8 @@ from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
+from ._score_keys import order_keys, values_of_keys
+
 Table = Tuple[np.ndarray, Optional[np.ndarray]]
 CHUNK = 1 << 22
 # the per-run passes keep their int64 temporaries small enough for the
@@ -109,30 +111,6 @@ def table_from_scores(scores: np.ndarray) -> Table:
     return _compact_form(np.sort(scores, kind='quicksort'))
 
 
-def _order_keys(values: np.ndarray) -> Optional[np.ndarray]:
-    """Order-preserving uint32 keys of 32-bit-or-less scores, else None."""
-    kind = values.dtype.kind
-    if values.dtype.itemsize > 4:
-        return None
-    if kind == 'f':
-        bits = (values.astype(np.float32) + np.float32(0)).view(np.uint32)
-        sign = (bits >> np.uint32(31)).astype(bool)
-        return np.where(sign, ~bits, bits | np.uint32(1 << 31))
-    if kind == 'i':
-        return values.astype(np.int32).view(np.uint32) ^ np.uint32(1 << 31)
-    return values.astype(np.uint32)
-
-
-def _values_of_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if dtype.kind == 'f':
-        top = (keys >> np.uint32(31)).astype(bool)
-        bits = np.where(top, keys ^ np.uint32(1 << 31), ~keys)
-        return bits.view(np.float32).astype(dtype)
-    if dtype.kind == 'i':
-        return (keys ^ np.uint32(1 << 31)).view(np.int32).astype(dtype)
-    return keys.astype(dtype)
-
-
 def merge_tables(tables: List[Table]) -> Table:
     """Merge tables of one class into one (counts of equal values add).
 
@@ -179,7 +157,7 @@ def merge_tables(tables: List[Table]) -> Table:
             for lo in range(0, len(values), CHUNK):
                 hi = min(len(values), lo + CHUNK)
                 rows = packed[offset + lo:offset + hi]
-                rows[...] = _order_keys(values[lo:hi])
+                rows[...] = order_keys(values[lo:hi])
                 rows <<= np.uint64(32)
                 rows |= np.uint64(1) if counts is None else counts[lo:hi]
             offset += len(values)
@@ -224,7 +202,7 @@ def _run_length_packed(packed: np.ndarray, dtype: np.dtype) -> Table:
             out_c[filled - 1] += np.uint32(sums[0])
             starts, sums = starts[1:], sums[1:]
         k = len(starts)
-        out_v[filled:filled + k] = _values_of_keys(keys[starts], dtype)
+        out_v[filled:filled + k] = values_of_keys(keys[starts], dtype)
         out_c[filled:filled + k] = sums
         filled += k
         last_key = keys[-1]

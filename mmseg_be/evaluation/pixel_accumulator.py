@@ -28,15 +28,31 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from ..constants import IGNORE_INDEX
-from ._curves import compute_from_tables, empty_result
-from ._exact import compute_from_counts
 from ._key_histogram import KEY_DTYPES, KeyHistogram, TorchKeyHistogram
+from ._metrics_from_counts import compute_from_counts
+from ._metrics_in_sklearn_order import compute_from_tables
 from ._run_length_tables import (Table, merge_tables, table_from_scores,
-                                 table_len, tables_from_histogram)
+                                 table_len, table_total,
+                                 tables_from_histogram)
 from .valid_pixels import is_tensor, split_valid, split_valid_tensors
 
 _HISTOGRAM_DTYPES = (np.float16, np.uint8, np.int8, np.uint16, np.int16)
 _COMPACT_MIN_ROWS = 1 << 22
+
+
+def _nan_result(neg: Optional[Table], pos: Optional[Table],
+                tprs: Sequence[float], pebal_compat: bool) -> Dict[str, Any]:
+    """Result for data without one of the classes: metrics are NaN."""
+    nan = float('nan')
+    result = dict(AUROC=nan, AP=nan, FPR95=nan,
+                  fpr_at_tpr={t: nan for t in tprs}, best_f1=nan,
+                  best_f1_threshold=nan, roc_curve=None, pr_curve=None,
+                  num_pos=table_total(pos) if pos is not None else 0,
+                  num_neg=table_total(neg) if neg is not None else 0,
+                  num_thresholds=0)
+    if pebal_compat:
+        result['FPR95_pebal'] = nan
+    return result
 
 
 def _unique_table(part: Any) -> Table:
@@ -273,6 +289,16 @@ class PixelOODAccumulator:
                 self._add(c, (values.astype(self.dtype, copy=False), counts))
         return self
 
+    def inlier_storage(self) -> Dict[str, int]:
+        """How the inlier counts of 32-bit scores are held (a diagnostic):
+        ``dense_pages`` (4 KiB of byte counters each), ``wrap_rows`` (keys
+        counted past 255) and ``sparse_pixels`` (raw keys); all zero for
+        other dtypes, which keep (value, count) tables."""
+        self._drain()
+        if self._neg_keys is None:
+            return dict(dense_pages=0, wrap_rows=0, sparse_pixels=0)
+        return self._neg_keys.storage()
+
     def final_tables(self) -> List[Optional[Table]]:
         """The merged ``[inlier, anomaly]`` tables (None for no pixels)."""
         self._drain()
@@ -331,7 +357,7 @@ class PixelOODAccumulator:
                           'FPR are undefined and reported as NaN')
             if isinstance(neg, KeyHistogram):
                 neg = neg.to_table()
-            result = empty_result(neg, pos, tprs, pebal_compat)
+            result = _nan_result(neg, pos, tprs, pebal_compat)
         elif sklearn_float_order:
             result = compute_from_tables(neg, pos, tprs, pebal_compat,
                                          curve_points, chunk_rows)

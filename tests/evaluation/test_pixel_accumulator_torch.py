@@ -110,7 +110,8 @@ def test_inliers_counted_on_the_tensor_device_drain_exactly():
     for key in ('AUROC', 'AP', 'FPR95', 'FPR95_pebal', 'best_f1',
                 'num_pos', 'num_neg'):
         assert b[key] == a[key], key
-    assert len(mixed._neg_keys._wraps) and len(mixed._neg_keys._page_hi)
+    storage = mixed.inlier_storage()
+    assert storage['wrap_rows'] and storage['dense_pages']
     s = np.concatenate([s.ravel() for s, _ in data])
     y = np.concatenate([lab.ravel() for _, lab in data])
     assert a['AUROC'] == pytest.approx(roc_auc_score(y, s), rel=1e-12)
