@@ -70,6 +70,7 @@ class LostAndFoundDataset(OODBenchmarkDataset):
             raise ValueError(
                 f"LostAndFoundDataset: split must be 'train' or 'test', got "
                 f'{split!r}.')
+        self.split = split
         self.exclude_label_ids = (
             tuple(int(i) for i in exclude_label_ids)
             if exclude_label_ids is not None else None)

@@ -17,6 +17,8 @@ from mmseg.registry import DATASETS
 
 from mmseg_be.constants import IGNORE_INDEX
 
+from .releases import ReleaseCheckMixin
+
 OOD_METAINFO = dict(
     classes=('inlier', 'anomaly'), palette=[[0, 160, 0], [255, 0, 0]])
 
@@ -70,7 +72,7 @@ def describe_tree(root: str, max_depth: int = 2, max_entries: int = 4) -> str:
 
 
 @DATASETS.register_module()
-class OODBenchmarkDataset(BaseSegDataset):
+class OODBenchmarkDataset(ReleaseCheckMixin, BaseSegDataset):
     """An image folder paired with a label folder, labels 0 / 1 / 255.
 
     Subclasses fix the release layout through their default ``data_prefix``,
@@ -92,6 +94,12 @@ class OODBenchmarkDataset(BaseSegDataset):
             labels, for export); the pipeline must then not load labels.
         ann_file: Optional frame list, one frame id per line: only those
             frames are kept, and an id that is not on disk is an error.
+        releases: Candidate official releases (:class:`~mmseg_be.datasets.
+            releases.Release` or dicts of its fields) instead of the table
+            of :data:`~mmseg_be.datasets.releases.RELEASES`.
+        release_check: 'frames' (default): after building, compare the
+            frame ids with the releases and warn once if none matches;
+            'full': also read every label and image header; 'off'.
         **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`
             (``data_root``, ``data_prefix``, ``pipeline``, ...).
     """
@@ -112,7 +120,10 @@ class OODBenchmarkDataset(BaseSegDataset):
                  seg_map_suffix: str = '.png',
                  with_labels: bool = True,
                  ann_file: str = '',
+                 releases: Optional[Sequence] = None,
+                 release_check: str = 'frames',
                  **kwargs) -> None:
+        self._init_release_check(releases, release_check)
         self.with_labels = with_labels
         self.img_suffixes: Tuple[str, ...] = (
             (img_suffix, ) if isinstance(img_suffix, str) else

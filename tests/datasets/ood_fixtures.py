@@ -108,3 +108,62 @@ def write_lost_and_found(root: str, split: str = 'test'
             _write(gt + 'instanceIds.png', raw[fid] * 0 + 7)
             _write(gt + 'labelTrainIds.png', raw[fid] * 0 + 3)
     return raw
+
+
+# StreetHazards: town folders as the release has them (one per CARLA town);
+# labels hold the class index + 1, 14 being the anomaly (test towns only).
+STREET_HAZARDS_FRAMES = {
+    'training': {'t1': ['300', '301']},
+    'validation': {'t4': ['5']},
+    'test': {'t5': ['100'], 't6': ['7']},
+}
+STREET_HAZARDS_RAW_VALUES = {
+    'training': [1, 2, 8, 13],
+    'validation': [1, 7, 10],
+    'test': [1, 8, 14],
+}
+
+
+def write_street_hazards(root: str, split: str = 'training'
+                         ) -> Dict[str, np.ndarray]:
+    """``{train,test}/images/<split>/<town>/<frame>.png`` + annotations."""
+    archive = 'test' if split == 'test' else 'train'
+    raw = {}
+    for town, frames in STREET_HAZARDS_FRAMES[split].items():
+        for name in frames:
+            fid = f'{town}/{name}'
+            seed = 40 + len(raw)
+            _write(osp.join(root, archive, 'images', split, town,
+                            name + '.png'), _image(seed))
+            raw[fid] = _label(STREET_HAZARDS_RAW_VALUES[split], seed=seed)
+            _write(osp.join(root, archive, 'annotations', split, town,
+                            name + '.png'), raw[fid])
+    return raw
+
+
+# BDD-Anomaly: frames of both BDD100K splits; the anomaly frames hold
+# trainId 16 (train), 17 (motorcycle) or 18 (bicycle); 255 is "other".
+BDD_ANOMALY_FRAMES = {'train': ['0004a4c0-d4dff0ad', '00a395fe-d60c0b47'],
+                      'val': ['7d2f7975-e0c1c5a7']}
+BDD_ANOMALY_RAW_VALUES = {
+    '0004a4c0-d4dff0ad': [0, 13, 17, 255],
+    '00a395fe-d60c0b47': [0, 2, 16, 18],
+    '7d2f7975-e0c1c5a7': [1, 10, 18, 255],
+}
+# A frame of the split without an anomaly class: not a test frame.
+BDD_INLIER_FRAME = ('train', '0027eed2-09c90000', [0, 1, 13, 255])
+
+
+def write_bdd_anomaly(root: str) -> Dict[str, np.ndarray]:
+    """``images/{train,val}/<id>.jpg`` + ``labels/{train,val}/<id>_train_id.png``
+    in the BDD100K segmentation layout, plus one in-distribution frame."""
+    raw = {}
+    frames = [(split, fid, BDD_ANOMALY_RAW_VALUES[fid])
+              for split, ids in BDD_ANOMALY_FRAMES.items() for fid in ids]
+    for i, (split, fid, values) in enumerate(frames + [BDD_INLIER_FRAME]):
+        _write(osp.join(root, 'images', split, fid + '.jpg'), _image(60 + i))
+        label = _label(values, seed=60 + i)
+        _write(osp.join(root, 'labels', split, fid + '_train_id.png'), label)
+        if (split, fid, values) != BDD_INLIER_FRAME:
+            raw[fid] = label
+    return raw
