@@ -83,6 +83,7 @@ CONSOLE_SCRIPTS = [
     'mmseg-be-estimate-prior=mmseg_be.cli.estimate_prior:main',
     'mmseg-be-prepare-coco-outliers=mmseg_be.cli.prepare_coco_outliers:main',
     'mmseg-be-convert-checkpoint=mmseg_be.cli.convert_checkpoint:main',
+    'mmseg-be-check-datasets=mmseg_be.cli.check_datasets:main',
 ]
 
 if __name__ == '__main__':
