@@ -4,6 +4,7 @@ import glob
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,15 @@ import pytest
 
 from tests.helpers import REPO, write_toy_seg_dataset
 
+def _torch_pin() -> str:
+    """The torch requirement as requirements/cpu.txt writes it."""
+    with open(os.path.join(REPO, 'requirements', 'cpu.txt')) as f:
+        (pin, ) = [line.split('#')[0].strip() for line in f
+                   if re.match(r'torch\s*==', line)]
+    return pin.replace(' ', '')
+
+
+TORCH_PIN = _torch_pin()
 CONSOLE_SCRIPTS = ('mmseg-be-train', 'mmseg-be-test', 'mmseg-be-export',
                    'mmseg-be-visualize', 'mmseg-be-estimate-prior',
                    'mmseg-be-prepare-coco-outliers',
@@ -155,7 +165,7 @@ def test_fresh_install_with_cpu_extra(wheel, tmp_path):
     # Not quiet: on a resolution failure the reasons are printed at info
     # level.
     install = [str(bin_dir / 'python'), '-m', 'pip', 'install', '-c',
-               constraints, 'torch==2.13.0', 'setuptools<82', f'{wheel}[cpu]']
+               constraints, TORCH_PIN, 'setuptools<82', f'{wheel}[cpu]']
     proc = subprocess.run(install, capture_output=True, text=True,
                           timeout=900)
     if proc.returncode != 0:
@@ -173,7 +183,7 @@ def test_fresh_install_with_cpu_extra(wheel, tmp_path):
     installed = {p['name'].lower(): p['version'] for p in json.loads(listed)}
     assert installed.get('mmcv-lite') == '2.1.0', installed
     assert 'mmcv' not in installed
-    assert installed['torch'].startswith('2.13.0')
+    assert installed['torch'].startswith(TORCH_PIN.split('==')[1])
 
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env['PATH'] = f'{bin_dir}{os.pathsep}{env.get("PATH", "")}'

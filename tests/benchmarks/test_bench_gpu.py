@@ -4,6 +4,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -17,11 +19,15 @@ def test_gpu_bench_small_cpu_mode(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(out.read_text())
     # every part ran and reported its ratio against the same-run baseline
+    # (each ratio is the quotient of the two times it reports)
     assert [row['amp'] for row in res['loss']] == [False]
-    assert res['loss'][0]['ratio'] > 0
-    assert set(res['train']['times_ms']) == {'CE only',
-                                            'CE + balanced energy'}
-    assert res['train']['ratio'] > 0
+    loss = res['loss'][0]
+    assert loss['ratio'] == pytest.approx(loss['bal_ms'] / loss['ce_ms'],
+                                          rel=1e-9)
+    times = res['train']['times_ms']
+    assert set(times) == {'CE only', 'CE + balanced energy'}
+    assert res['train']['ratio'] == pytest.approx(
+        times['CE + balanced energy'] / times['CE only'], rel=1e-9)
     # the tensor-fed evaluator equals the numpy path on the same frames
     assert res['eval']['equal'] is True
     assert 0.5 < res['eval']['AUROC'] < 1
@@ -30,5 +36,6 @@ def test_gpu_bench_small_cpu_mode(tmp_path):
     assert sorted(recipe) == ['inference', 'train_batch2', 'train_batch4']
     for key in ('train_batch2', 'train_batch4'):
         row = recipe[key]
-        assert row['ratio'] == row['train_ms'] / row['forward_ms']
+        assert row['ratio'] == pytest.approx(
+            row['train_ms'] / row['forward_ms'], rel=1e-9)
     assert recipe['inference']['hw'] == [64, 128]
