@@ -64,6 +64,12 @@ FIXTURES = {
     'SMIYCObstacleTrackDataset':
     lambda r: ood_fixtures.write_smiyc(r, 'webp', ['a', 'b'], ['c']),
     'LostAndFoundDataset': ood_fixtures.write_lost_and_found,
+    'StreetHazardsDataset': lambda r: [
+        ood_fixtures.write_street_hazards(r, split)
+        for split in ('training', 'validation')],
+    'StreetHazardsAnomalyDataset':
+    lambda r: ood_fixtures.write_street_hazards(r, 'test'),
+    'BDDAnomalyDataset': ood_fixtures.write_bdd_anomaly,
     'BaseSegDataset': demo_scenes,
 }
 
@@ -121,6 +127,8 @@ def test_leaf_config_builds(path, tmp_path, bank):
             writer = demo_anomaly
         writer(root)
         ds_cfg.data_root = root
+        if ds_cfg.type == 'BDDAnomalyDataset':
+            ds_cfg.frames = ood_fixtures.BDD_ANOMALY_FRAMES
         for step in ds_cfg.pipeline:
             if step['type'] == 'PasteOutliers':
                 step['bank_root'] = bank
@@ -128,7 +136,8 @@ def test_leaf_config_builds(path, tmp_path, bank):
         dataset = DATASETS.build(ds_cfg)
         assert len(dataset) > 0, (name, ds_cfg.type)
         label = dataset[0]['data_samples'].gt_sem_seg.data
-        if ds_cfg.type not in ('BaseSegDataset', 'CityscapesDataset'):
+        if ds_cfg.type not in ('BaseSegDataset', 'CityscapesDataset',
+                               'StreetHazardsDataset'):
             assert set(label.unique().tolist()) <= {0, 1, 255}
         if any(s['type'] == 'PasteOutliers' for s in ds_cfg.pipeline):
             # Pasted outliers reach the losses as 254. A random crop may
@@ -250,7 +259,8 @@ CONFIGS = osp.join(REPO, 'configs')
 CONFIG_FOLDERS = sorted(
     d for d in os.listdir(CONFIGS)
     if d != '_base_' and osp.isdir(osp.join(CONFIGS, d)))
-TRAINING_FOLDERS = ['balanced_energy', 'energy', 'segformer', 'upernet']
+TRAINING_FOLDERS = ['balanced_energy', 'energy', 'segformer',
+                    'street_hazards', 'upernet']
 
 
 def folder_leaves(folder):
@@ -290,4 +300,8 @@ def test_metafile_lists_every_config_as_it_is(folder):
         # The batch size is the total one, as in MMSeg's metafiles.
         assert model['Metadata']['Batch Size'] == \
             gpus * cfg.train_dataloader.batch_size
-        assert cfg.train_cfg.max_iters == 8180  # the "8k" of the name
+        # The schedule of the name: "8k" is the 8180 iterations of the
+        # OOD fine-tuning, "80k" MMSeg's 80000.
+        schedule = model['Name'].split('_')[3].split('-')[1]
+        assert cfg.train_cfg.max_iters == {'8k': 8180,
+                                           '80k': 80000}[schedule]

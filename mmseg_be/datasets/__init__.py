@@ -12,9 +12,9 @@ from .street_hazards import StreetHazardsAnomalyDataset, StreetHazardsDataset
 
 __all__ = [
     'BDDAnomalyDataset', 'FishyscapesLostAndFoundDataset',
-    'FishyscapesStaticDataset', 'LoadOODAnnotations', 'LostAndFoundDataset', 'OODBenchmarkDataset',
-    'PasteOutliers', 'Release', 'ReleaseMismatchWarning',
-    'RoadAnomalyDataset', 'SMIYCAnomalyTrackDataset',
-    'SMIYCObstacleTrackDataset', 'StreetHazardsAnomalyDataset',
-    'StreetHazardsDataset', 'describe_tree'
+    'FishyscapesStaticDataset', 'LoadOODAnnotations', 'LostAndFoundDataset',
+    'OODBenchmarkDataset', 'PasteOutliers', 'Release',
+    'ReleaseMismatchWarning', 'RoadAnomalyDataset',
+    'SMIYCAnomalyTrackDataset', 'SMIYCObstacleTrackDataset',
+    'StreetHazardsAnomalyDataset', 'StreetHazardsDataset', 'describe_tree'
 ]
