@@ -28,7 +28,8 @@ EXIT_OK, EXIT_USAGE, EXIT_MISMATCH = 0, 2, 6
 EPILOG = f'''exit status:
   {EXIT_OK}  done (without --strict also when a folder matches no release)
   {EXIT_USAGE}  bad arguments: a missing config or folder, an unknown dataset
-     type, a folder not in the dataset's layout (the message shows it)
+     type, a folder not in the dataset's layout (the message shows it; the
+     other folders are still checked)
   {EXIT_MISMATCH}  --strict and at least one folder matches no known release
 '''
 
@@ -123,15 +124,21 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         targets = list(_dataset_cfgs(cfg))
-    mismatches = 0
+    mismatches, unreadable = 0, 0
     for name, ds_cfg in targets:
         try:
             text, mismatch = check_one(name, ds_cfg)
         except (FileNotFoundError, ValueError) as error:
-            return _fail(f'{name}: {error}')
+            # The other folders are still checked; the status says it.
+            print(f'error: {name}: {error}', file=sys.stderr)
+            unreadable += 1
+            continue
         print(text)
         mismatches += mismatch
-    print(f'{mismatches} of {len(targets)} folders match no known release')
+    print(f'{mismatches} of {len(targets)} folders match no known release'
+          + (f'; {unreadable} could not be read' if unreadable else ''))
+    if unreadable:
+        return EXIT_USAGE
     return EXIT_MISMATCH if (args.strict and mismatches) else EXIT_OK
 
 
