@@ -21,6 +21,7 @@ import mmseg_be  # noqa: F401
 from mmseg.registry import MODELS
 from mmseg.utils import register_all_modules
 from mmseg_be.cli.convert_checkpoint import main as convert
+from mmseg_be.engine.checkpoint_fit import check_checkpoint_fits
 from tests.datasets.ood_fixtures import (write_fishyscapes,
                                          write_lost_and_found,
                                          write_road_anomaly, write_smiyc)
@@ -133,7 +134,12 @@ def test_recipe_trains_only_the_last_block(tmp_path, converted):
     runner.register_hook(snapshot, priority='VERY_LOW')
     runner.train()
 
-    # The converted checkpoint was loaded whole.
+    # The converted checkpoint fits the recipe's model key for key (the
+    # check tools/train.py makes of load_from with the config's
+    # partial_load), and was loaded whole.
+    fit = check_checkpoint_fits(runner.model, converted[20],
+                                partial_load=cfg.partial_load)
+    assert fit.exact
     start = torch.load(converted[20], weights_only=True)['state_dict']
     assert set(snapshot.state) == set(start)
     for key, value in start.items():
