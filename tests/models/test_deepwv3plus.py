@@ -31,6 +31,9 @@ from mmseg_be.models.released_checkpoints import convert_state_dict
 from tests.helpers import REPO
 from tests.models import released_wrn38 as rw
 
+# One pytest-xdist worker runs the released-network tests (make test uses
+# --dist loadgroup), so the generated 137M-weight checkpoints are built once.
+pytestmark = pytest.mark.xdist_group('wrn38')
 MODEL_BASE = osp.join(REPO, 'configs', '_base_', 'models',
                       'deepwv3plus_wrn38-d8.py')
 REL_TOL = 1e-6

@@ -30,6 +30,9 @@ from tests.helpers import (REPO, tiny_cfg, train_on_toy,
 from tests.models import released_wrn38 as rw
 from tests.models.test_deepwv3plus import nvidia_file
 
+# One pytest-xdist worker runs the released-network tests (make test uses
+# --dist loadgroup), so the generated 137M-weight checkpoints are built once.
+pytestmark = pytest.mark.xdist_group('wrn38')
 CONFIGS = osp.join(REPO, 'configs')
 MODEL_BASE = osp.join(CONFIGS, '_base_', 'models', 'deepwv3plus_wrn38-d8.py')
 RECIPE = osp.join(

@@ -24,6 +24,9 @@ from tests.models import released_wrn38 as rw
 from tests.models.test_deepwv3plus import (balanced_energy_file,
                                            nvidia_file)
 
+# One pytest-xdist worker runs the released-network tests (make test uses
+# --dist loadgroup), so the generated 137M-weight checkpoints are built once.
+pytestmark = pytest.mark.xdist_group('wrn38')
 MODEL_BASE = osp.join(REPO, 'configs', '_base_', 'models',
                       'deepwv3plus_wrn38-d8.py')
 CRITERION = 'module.criterion.nll_loss.weight'
