@@ -342,7 +342,8 @@ def compare(survey: Survey, release: Release) -> List[str]:
     out = []
     n = len(survey.frame_ids)
     if release.frames is not None and n != release.frames:
-        out.append(f'{n} frames, the release has {release.frames}')
+        out.append(f'{n} frame{"" if n == 1 else "s"}, the release has '
+                   f'{release.frames}')
     if release.frame_ids is not None:
         have = set(survey.frame_ids)
         missing = release.frame_ids - have
@@ -465,7 +466,10 @@ def _compact(values: Sequence[int]) -> str:
         if i < len(values) and values[i] == values[i - 1] + 1:
             continue
         first, last = values[start], values[i - 1]
-        parts.append(str(first) if first == last else f'{first}..{last}')
+        if last - first > 1:
+            parts.append(f'{first}..{last}')
+        else:
+            parts.extend(str(v) for v in range(first, last + 1))
         start = i
     return ', '.join(parts) if parts else '(none)'
 

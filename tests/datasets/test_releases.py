@@ -160,7 +160,9 @@ def test_missing_frame_is_reported_with_its_id(case, tmp_path):
                         check='frames')
     (message, ) = mismatch_warnings(record)
     assert f'missing frames: {gone}' in message
-    assert f'{len(ids) - 1} frames, the release has {len(ids)}' in message
+    left = len(ids) - 1
+    assert (f'{left} frame{"" if left == 1 else "s"}, the release has '
+            f'{len(ids)}') in message
     assert len(dataset) == len(ids) - 1  # it still loads
 
 

@@ -104,7 +104,7 @@ def test_bdd_anomaly_default_frames_are_the_authors_list(tmp_path):
     assert [dataset.get_data_info(0)['frame_id']] == [fid]
     (message, ) = [str(w.message) for w in record
                    if w.category is ReleaseMismatchWarning]
-    assert '1 frames, the release has 810' in message
+    assert '1 frame, the release has 810' in message
     assert '(+804 more)' in message  # 809 missing: 5 named, 804 counted
 
 
