@@ -26,7 +26,7 @@ TORCH_PIN = _torch_pin()
 CONSOLE_SCRIPTS = ('mmseg-be-train', 'mmseg-be-test', 'mmseg-be-export',
                    'mmseg-be-visualize', 'mmseg-be-estimate-prior',
                    'mmseg-be-prepare-coco-outliers',
-                   'mmseg-be-convert-checkpoint')
+                   'mmseg-be-convert-checkpoint', 'mmseg-be-check-datasets')
 
 
 @pytest.fixture(scope='module')
