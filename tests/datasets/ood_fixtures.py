@@ -155,8 +155,9 @@ BDD_INLIER_FRAME = ('train', '0027eed2-09c90000', [0, 1, 13, 255])
 
 
 def write_bdd_anomaly(root: str) -> Dict[str, np.ndarray]:
-    """``images/{train,val}/<id>.jpg`` + ``labels/{train,val}/<id>_train_id.png``
-    in the BDD100K segmentation layout, plus one in-distribution frame."""
+    """``images/{train,val}/<id>.jpg`` and
+    ``labels/{train,val}/<id>_train_id.png`` in the BDD100K segmentation
+    layout, plus one in-distribution frame."""
     raw = {}
     frames = [(split, fid, BDD_ANOMALY_RAW_VALUES[fid])
               for split, ids in BDD_ANOMALY_FRAMES.items() for fid in ids]

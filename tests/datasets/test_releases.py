@@ -210,7 +210,8 @@ def test_official_releases_as_the_sources_give_them():
     }
     assert release('SMIYCAnomalyTrackDataset',
                    'AnomalyTrack-all (RoadAnomaly21 images)').frames == 110
-    obstacle = {r.name: r.frames for r in RELEASES['SMIYCObstacleTrackDataset']}
+    obstacle = {r.name: r.frames
+                for r in RELEASES['SMIYCObstacleTrackDataset']}
     # 30 evaluated validation frames (40 before commit 889abbb); all images:
     # test 327 + night 30 + snowstorm 55 (+ 40 validation images).
     assert sorted(obstacle.values()) == [30, 40, 412, 452]

@@ -3,7 +3,8 @@
 Oracles: the label rules of the authors written out plainly here (the
 StreetHazards release stores class + 1 and 14 is the anomaly; BDD-Anomaly's
 anomalies are trainIds 16, 17, 18), the fixture's raw labels, and
-scikit-learn's AUROC / AP on the model's own scores.
+scikit-learn's AUROC / AP on the model's own scores (``oracle_metrics``,
+which reads the runner's validation split: here the test split).
 """
 import copy
 import os.path as osp
@@ -14,7 +15,6 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 import mmseg_be  # noqa: F401
 from mmseg_be.datasets.bdd_anomaly_frames import FROM_VAL
@@ -22,6 +22,7 @@ from mmseg_be.datasets.releases import ReleaseMismatchWarning
 from mmseg_be.outliers.synthetic import write_synthetic_bank
 from tests.datasets import ood_fixtures as fx
 from tests.helpers import REPO
+from tests.tools.test_segmentor_families import oracle_metrics
 
 
 @pytest.fixture(autouse=True)
@@ -125,26 +126,6 @@ def cpu_settings():
     torch.set_num_threads(previous[1])
 
 
-def sklearn_metrics(runner, settings: dict) -> dict:
-    """AUROC / AP of the runner's model on its test split, by
-    scikit-learn, pixels labelled 255 dropped."""
-    from mmseg_be.scoring import compute_anomaly_score
-    scores, labels = [], []
-    runner.model.eval()
-    with torch.no_grad():
-        for batch in runner.test_dataloader:
-            for sample in runner.model.test_step(batch):
-                score = compute_anomaly_score(sample.seg_logits.data[None],
-                                              **settings)[0]
-                label = sample.gt_sem_seg.data[0]
-                keep = label != 255
-                scores.append(score[keep].double().numpy())
-                labels.append(label[keep].numpy())
-    scores, labels = np.concatenate(scores), np.concatenate(labels)
-    return dict(AUROC=100 * roc_auc_score(labels, scores),
-                AP=100 * average_precision_score(labels, scores))
-
-
 def small_runner_settings(cfg: Config, work_dir: str,
                           num_classes: int) -> None:
     """The config's DeepLabV3+ at R-18 and narrow heads (MMSeg's
@@ -195,6 +176,9 @@ def test_street_hazards_trains_two_iterations_and_evaluates(
     cfg.param_scheduler[0].end = 2
     cfg.default_hooks.checkpoint.interval = 2
     cfg.default_hooks.logger.interval = 1
+    # The test split as validation too, for the scikit-learn oracle.
+    cfg.update(val_dataloader=cfg.test_dataloader,
+               val_cfg=dict(type='ValLoop'), val_evaluator=cfg.test_evaluator)
     runner = Runner.from_cfg(copy.deepcopy(cfg))
     runner.train()
     assert runner.iter == 2
@@ -205,8 +189,8 @@ def test_street_hazards_trains_two_iterations_and_evaluates(
     assert np.isfinite(losses['train/decode.loss_ce'])
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_2.pth'))
     metrics = runner.test()
-    expected = sklearn_metrics(runner,
-                               anomaly_score_settings(cfg.anomaly_score))
+    expected = oracle_metrics(runner,
+                              anomaly_score_settings(cfg.anomaly_score))
     for key, value in expected.items():
         assert metrics[key] == pytest.approx(value, abs=1e-6), key
     # Every test pixel is evaluated (no ignore): anomaly pixels counted on
@@ -232,7 +216,7 @@ def test_bdd_anomaly_test_config_evaluates(tmp_path, bigger_fixture_images):
     torch.manual_seed(0)
     runner = Runner.from_cfg(copy.deepcopy(cfg))
     metrics = runner.test()
-    expected = sklearn_metrics(runner,
-                               anomaly_score_settings(cfg.anomaly_score))
+    expected = oracle_metrics(runner,
+                              anomaly_score_settings(cfg.anomaly_score))
     for key, value in expected.items():
         assert metrics[key] == pytest.approx(value, abs=1e-6), key

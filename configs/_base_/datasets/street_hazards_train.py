@@ -13,9 +13,8 @@ outlier_bank_root = 'data/coco_outliers'
 crop_size = (512, 1024)
 # The release's images are 1280x720.
 street_hazards_scale = (1280, 720)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
+# The geometric part both pipelines share.
+street_hazards_geometric = [
     dict(
         type='RandomResize',
         scale=street_hazards_scale,
@@ -23,6 +22,11 @@ train_pipeline = [
         keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
+]
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+] + street_hazards_geometric + [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),
 ]
@@ -40,15 +44,7 @@ outlier_train_pipeline = [
         placement='uniform',
         blend=False,
         ood_index=254),
-    dict(
-        type='RandomResize',
-        scale=street_hazards_scale,
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs'),
-]
+] + street_hazards_geometric + [dict(type='PackSegInputs')]
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,
