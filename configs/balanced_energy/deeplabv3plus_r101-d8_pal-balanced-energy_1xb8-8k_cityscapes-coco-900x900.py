@@ -58,7 +58,7 @@ model = dict(
 # horizontal flip; outliers are pasted before the geometric transforms.
 released_scales = (0.5, 0.75, 1.0, 1.5, 1.75, 2.0)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     {{_base_.outlier_paste}},
     dict(

@@ -33,7 +33,7 @@ model = dict(
     ]))
 crop_size = (1024, 1024)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     {{_base_.outlier_paste}},
     dict(

@@ -16,13 +16,13 @@ model = dict(
     auxiliary_head=dict(num_classes=num_classes, norm_cfg=norm_cfg))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -19,7 +19,7 @@ model = dict(
 
 # mIoU on the validation town, full resolution.
 val_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -1,18 +1,17 @@
 """Heat maps of many image files in one run (``tools/visualize.py``): a
 shared colour range if asked, and images that fail are skipped and listed
-rather than ending the run."""
+rather than ending the run. The files are written by
+:meth:`AnomalyInferencer.__call__` (``on_error='skip'``), the API's one write
+loop."""
 import logging
 import os
-import os.path as osp
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
-import numpy as np
 from mmengine.logging import print_log
 
 from mmseg_be.visualization.colormap import score_range
-from .inferencer import (AnomalyInferencer, AnomalyPrediction, out_stem,
-                         read_rgb, write_picture)
+from .inferencer import AnomalyInferencer
 
 NORMALIZATIONS = ('image', 'dataset', 'fixed')
 
@@ -44,9 +43,8 @@ def visualize_images(inferencer: AnomalyInferencer,
     """Write one heat-map PNG per image file (and the raw scores as .npy):
     ``tools/visualize.py``.
 
-    Unlike :meth:`AnomalyInferencer.__call__`, an image that fails (cannot be
-    decoded, NaN or infinite scores) is skipped and listed, and the colour
-    range can be shared by all images.
+    An image that fails (cannot be read, NaN or infinite scores) is skipped
+    and listed, and the colour range can be shared by all images.
 
     Args:
         inferencer: The model, score setting and threshold.
@@ -71,8 +69,6 @@ def visualize_images(inferencer: AnomalyInferencer,
     Returns:
         VisualizeReport: Written files and skipped images with the reason.
     """
-    from tqdm import tqdm
-
     if norm not in NORMALIZATIONS:
         raise ValueError(f'Unknown normalization {norm!r}; use one of '
                          f'{NORMALIZATIONS}.')
@@ -81,47 +77,27 @@ def visualize_images(inferencer: AnomalyInferencer,
                          f'vmax={vmax}.')
     os.makedirs(out_dir, exist_ok=True)
     report = VisualizeReport()
-
-    def predict(path: str) -> Tuple[np.ndarray, AnomalyPrediction]:
-        image = read_rgb(path)
-        if image is None:
-            raise ValueError('cannot be decoded as an image')
-        return image, next(inferencer.predict([path]))
-
-    ranges = {}
     if norm == 'dataset':
         # Pass 1 keeps only each image's range; maps are recomputed in pass 2
-        # so memory stays at one image.
-        for path in tqdm(images, desc='score range', disable=not progress):
-            try:
-                _, prediction = predict(path)
-            except Exception as error:  # reported below, the run goes on
-                report.failed.append((path, str(error)))
-                continue
-            ranges[path] = score_range(prediction.scores, percentiles)
+        # so memory stays at one image. An image failing here fails again
+        # in pass 2, which lists it.
+        ranges = [score_range(prediction.scores, percentiles)
+                  for prediction in inferencer.predict(
+                      images, progress=progress, skipped=[])]
         if ranges:
-            report.value_range = (min(r[0] for r in ranges.values()),
-                                  max(r[1] for r in ranges.values()))
+            report.value_range = (min(r[0] for r in ranges),
+                                  max(r[1] for r in ranges))
     elif norm == 'fixed':
         report.value_range = (vmin, vmax)
-
-    todo = [p for p in images if norm != 'dataset' or p in ranges]
-    for path in tqdm(todo, desc='heat maps', disable=not progress):
-        try:
-            image, prediction = predict(path)
-        except Exception as error:  # reported below, the run goes on
-            report.failed.append((path, str(error)))
-            continue
-        picture = inferencer.visualize(
-            image, prediction, report.value_range, percentiles, cmap,
-            draw_seg, upscale, min_height, columns, titles)
-        stem = osp.join(out_dir, out_stem(path, images))
-        os.makedirs(osp.dirname(stem), exist_ok=True)
-        write_picture(stem + '.png', picture)
-        report.written.append(stem + '.png')
-        if save_scores:
-            np.save(stem + '.npy', prediction.scores)
-            report.score_files.append(stem + '.npy')
+    out = inferencer(
+        list(images), out_dir=out_dir, save_scores=save_scores,
+        progress=progress, on_error='skip', value_range=report.value_range,
+        percentiles=percentiles, cmap=cmap, draw_seg=draw_seg,
+        upscale=upscale, min_height=min_height, columns=columns,
+        titles=titles)
+    report.written = [f for f in out['files'] if f.endswith('.png')]
+    report.score_files = [f for f in out['files'] if f.endswith('.npy')]
+    report.failed = list(out['skipped'])
     for path, reason in report.failed:
         print_log(f'Skipped {path}: {reason}', logger='current',
                   level=logging.WARNING)

@@ -18,16 +18,27 @@ where the score passes the threshold)::
 (:meth:`AnomalyInferencer.predict_file`) and ``tools/estimate_prior.py`` (the
 loaded :attr:`AnomalyInferencer.model`) use it.
 
-Images go through the config's ``test_pipeline`` exactly as in
-``mmseg.apis.inference_model`` (annotation loaders removed, the image loader
-swapped for ``LoadImageFromNDArray`` for arrays), so the scores equal
-:func:`~mmseg_be.scoring.scores_from_logits` of that function's logits.
+Images go through the config's ``test_pipeline`` as in MMSeg's
+``MMSegInferencer``: the annotation loaders are removed and the image loader
+replaced, both found by their exact type names (:data:`ANNOTATION_LOADERS`,
+:data:`IMAGE_LOADERS`). Files are read by
+:class:`~mmseg_be.datasets.transforms.LoadImageStoredOrientation`, the
+project's one image reader (stored orientation, EXIF ignored; an unreadable
+file is an error naming it), arrays by ``LoadImageFromNDArray``; for an
+image without an EXIF orientation tag the scores equal
+:func:`~mmseg_be.scoring.scores_from_logits` of
+``mmseg.apis.inference_model``'s logits.
+
+Folders are searched by :func:`find_images`: each real file once (a link
+that leads back into the walk or to a file already found is skipped),
+broken links kept so that reading names them, in sorted order.
 """
 import copy
 import glob
+import logging
 import os
 import os.path as osp
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import (Any, Dict, Iterator, List, Optional, Sequence, Tuple,
                     Union)
 
@@ -35,11 +46,14 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from mmseg_be.engine.anomaly_score_hook import adopt_anomaly_score
-from mmseg_be.engine.checkpoint_fit import check_checkpoint_fits
-from mmseg_be.scoring import scores_from_logits
+from mmseg_be.engine.checkpoint_fit import (check_checkpoint_fits,
+                                            read_checkpoint)
+from mmseg_be.scoring import NonFiniteScoreError, scores_from_logits
 from mmseg_be.utils import config_path
+from mmseg_be.utils.image_io import UnreadableImageError, read_image
 from mmseg_be.visualization.anomaly_visualizer import (
     anomaly_panels, final_prediction_title, paint_final_prediction,
     paint_segmentation, upscale_factor)
@@ -54,38 +68,152 @@ InputType = Union[str, np.ndarray]
 InputsType = Union[InputType, Sequence[InputType]]
 
 
-def collect_images(spec: str) -> List[str]:
+@dataclass
+class FoundImages:
+    """What :func:`find_images` found."""
+    #: Image files, each real file once, sorted (broken links included).
+    paths: List[str] = field(default_factory=list)
+    #: Broken symbolic links among ``paths``.
+    broken: List[str] = field(default_factory=list)
+    #: ``(path, kept)``: a path reaching a file already found as ``kept``.
+    duplicates: List[Tuple[str, str]] = field(default_factory=list)
+    #: ``(folder, first)``: a folder (through a link) already searched as
+    #: ``first``, or leading back into the walk (a link loop).
+    repeated_folders: List[Tuple[str, str]] = field(default_factory=list)
+
+
+def _is_image_name(path: str) -> bool:
+    return path.lower().endswith(IMAGE_SUFFIXES)
+
+
+def _walk(folder: str, found: FoundImages) -> List[str]:
+    """Image files under ``folder``, following links to folders, each real
+    folder and file once; hidden names skipped (as glob skips them)."""
+    paths: List[str] = []
+    seen_dirs: Dict[str, str] = {}
+    seen_files: Dict[str, str] = {}
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        real = osp.realpath(current)
+        if real in seen_dirs:
+            found.repeated_folders.append((current, seen_dirs[real]))
+            continue
+        seen_dirs[real] = current
+        try:
+            names = sorted(os.listdir(current))
+        except OSError as error:
+            raise FileNotFoundError(f'Cannot list {current}: {error}') \
+                from error
+        subfolders = []
+        for name in names:
+            if name.startswith('.'):
+                continue
+            path = osp.join(current, name)
+            if osp.isdir(path):
+                subfolders.append(path)
+            elif _is_image_name(path):
+                if osp.islink(path) and not osp.exists(path):
+                    found.broken.append(path)
+                    paths.append(path)
+                    continue
+                if not osp.isfile(path):
+                    continue
+                target = osp.realpath(path)
+                if target in seen_files:
+                    found.duplicates.append((path, seen_files[target]))
+                    continue
+                seen_files[target] = path
+                paths.append(path)
+        # Depth first, in name order: the first path to a file is kept.
+        pending.extend(reversed(subfolders))
+    return paths
+
+
+def find_images(spec: str) -> FoundImages:
     """Image files named by a file, a folder (recursive) or a glob.
+
+    A folder is walked following links, but each real folder and each real
+    file is taken once: a link loop (``loop -> .``) or a second path to the
+    same file is skipped and reported. Broken links with an image suffix
+    are kept (reading them names the missing target) and reported.
 
     Args:
         spec: A path to an image, a folder, or a glob pattern.
 
     Returns:
-        list[str]: Sorted file paths.
+        FoundImages: Sorted paths and what was skipped or broken.
 
     Raises:
         FileNotFoundError: Nothing matches.
     """
-    if osp.isfile(spec):
-        return [spec]
-    if osp.isdir(spec):
-        paths = [p for p in glob.glob(osp.join(spec, '**', '*'),
-                                      recursive=True)
-                 if p.lower().endswith(IMAGE_SUFFIXES) and osp.isfile(p)]
+    found = FoundImages()
+    if osp.isfile(spec) or (osp.islink(spec) and not osp.exists(spec)):
+        found.paths = [spec]
+        if not osp.exists(spec):
+            found.broken = [spec]
+    elif osp.isdir(spec):
+        found.paths = _walk(spec, found)
     else:
-        paths = [p for p in glob.glob(spec, recursive=True) if osp.isfile(p)]
-    if not paths:
+        seen: Dict[str, str] = {}
+        for path in sorted(glob.glob(spec, recursive=True)):
+            if osp.islink(path) and not osp.exists(path):
+                found.broken.append(path)
+                found.paths.append(path)
+            elif osp.isfile(path):
+                target = osp.realpath(path)
+                if target in seen:
+                    found.duplicates.append((path, seen[target]))
+                else:
+                    seen[target] = path
+                    found.paths.append(path)
+    if not found.paths:
         raise FileNotFoundError(
             f'No images found for {spec!r}: pass an image file, a folder '
             f'holding {"/".join(IMAGE_SUFFIXES)} files, or a glob such as '
             f'"data/*.png" (quoted).')
-    return sorted(paths)
+    found.paths.sort()
+    return found
 
 
-def read_rgb(path: str) -> Optional[np.ndarray]:
-    """An image as uint8 RGB, or None if it cannot be decoded."""
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    return None if img is None else img[..., ::-1].copy()
+def collect_images(spec: str) -> List[str]:
+    """Image files named by a file, a folder (recursive) or a glob: the
+    paths of :func:`find_images`, with what it skipped or found broken
+    logged as warnings.
+
+    Args:
+        spec: A path to an image, a folder, or a glob pattern.
+
+    Returns:
+        list[str]: Sorted file paths, each real file once.
+
+    Raises:
+        FileNotFoundError: Nothing matches.
+    """
+    found = find_images(spec)
+    for folder, first in found.repeated_folders:
+        print_log(f'Skipped {folder}: the same folder as {first} (a link '
+                  'loop or a second link to it), searched once.',
+                  logger='current', level=logging.WARNING)
+    for path, kept in found.duplicates:
+        print_log(f'Skipped {path}: the same file as {kept} (through a '
+                  'link), taken once.', logger='current',
+                  level=logging.WARNING)
+    for path in found.broken:
+        print_log(f'{path} is a broken symbolic link (to '
+                  f'{os.readlink(path)!r}); it will be listed as unreadable.',
+                  logger='current', level=logging.WARNING)
+    return found.paths
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """An image file as uint8 RGB, in stored orientation.
+
+    Raises:
+        UnreadableImageError: The file is missing, a broken link, empty,
+            truncated or not an image (the message names it).
+    """
+    return np.ascontiguousarray(read_image(path, cv2.IMREAD_COLOR)[..., ::-1])
 
 
 def dataset_image_paths(cfg: Config) -> List[str]:
@@ -115,6 +243,53 @@ class AnomalyPrediction:
     img_path: Optional[str] = None  #: the input file; None for an array
 
 
+#: Annotation loaders removed from the test pipeline (MMSeg's and this
+#: package's), by exact type name as MMSegInferencer removes them.
+ANNOTATION_LOADERS = ('LoadAnnotations', 'LoadDepthAnnotation',
+                      'LoadBiomedicalAnnotation', 'LoadOODAnnotations')
+#: Image loaders of a test pipeline, by exact type name: replaced by
+#: ``LoadImageStoredOrientation`` for files, ``LoadImageFromNDArray`` for
+#: arrays.
+IMAGE_LOADERS = ('LoadImageFromFile', 'LoadImageStoredOrientation')
+ON_ERROR = ('raise', 'skip')
+
+
+def _type_name(step: dict) -> str:
+    kind = step.get('type', '')
+    return kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+
+
+def inference_pipeline(pipeline: Sequence[dict]) -> List[dict]:
+    """A test pipeline for unlabelled images: the annotation loaders
+    (:data:`ANNOTATION_LOADERS`) removed.
+
+    Raises:
+        ValueError: The pipeline has no image loader of
+            :data:`IMAGE_LOADERS`, or several.
+    """
+    steps = [dict(t) for t in pipeline
+             if _type_name(t) not in ANNOTATION_LOADERS]
+    loaders = [_type_name(t) for t in steps if _type_name(t) in IMAGE_LOADERS]
+    if len(loaders) != 1:
+        raise ValueError(
+            f'The test pipeline {[_type_name(t) for t in steps]} has '
+            f'{len(loaders)} image loaders; the inferencer needs exactly one '
+            f'of {IMAGE_LOADERS} to read the images.')
+    return steps
+
+
+def output_stems(paths: Sequence[str]) -> Dict[str, str]:
+    """Output names (without suffix) of image files: relative to their
+    common folder, so equal names in different sub-folders do not clash."""
+    if not paths:
+        return {}
+    absolute = {p: osp.abspath(p) for p in paths}
+    root = (osp.commonpath(list(absolute.values())) if len(set(
+        absolute.values())) > 1 else osp.dirname(absolute[paths[0]]))
+    return {p: osp.splitext(osp.relpath(a, root))[0]
+            for p, a in absolute.items()}
+
+
 class AnomalyInferencer:
     """Anomaly scores, segmentation and final prediction of images.
 
@@ -137,7 +312,10 @@ class AnomalyInferencer:
 
     Raises:
         FileNotFoundError: The checkpoint file does not exist.
-        KeyError, ValueError: A bad score setting or threshold.
+        CheckpointReadError: The checkpoint is empty, truncated, corrupt, of
+            another format or holds no weights (the message names it).
+        KeyError, ValueError: A bad score setting or threshold; a test
+            pipeline without an image loader.
         CheckpointMismatchError: The checkpoint does not fit the model.
         AnomalyScoreConflictError: A component of the config names a score
             other than the run's ``anomaly_score``.
@@ -152,8 +330,9 @@ class AnomalyInferencer:
                  cfg_options: Optional[dict] = None,
                  partial_load: Sequence[str] = ()) -> None:
         from mmseg.apis import init_model
-        if '://' not in weights and not osp.isfile(weights):
-            raise FileNotFoundError(f'Checkpoint {weights!r} does not exist.')
+
+        # Read first: a missing, truncated or foreign file stops here, named.
+        checkpoint = read_checkpoint(weights)
         cfg = (copy.deepcopy(model) if isinstance(model, Config) else
                Config.fromfile(config_path(model)))
         if cfg_options:
@@ -166,18 +345,16 @@ class AnomalyInferencer:
             threshold, self.anomaly_score)
         if device is None:
             device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
-        self.model = init_model(cfg, weights, device=device)
-        check_checkpoint_fits(self.model, weights, partial_load,
-                              model if isinstance(model, str) else '')
         # The config's test_pipeline, else its test dataset's (as
-        # MMSegInferencer reads it). inference_model drops only
-        # LoadAnnotations; the OOD benchmark loaders (LoadOODAnnotations,
-        # ...) would fail on an unlabelled image, so every one goes.
-        pipeline = (self.model.cfg.get('test_pipeline')
-                    or self.model.cfg.test_dataloader.dataset.pipeline)
-        self.model.cfg.test_pipeline = [
-            t for t in pipeline if 'Annotation' not in str(t.get('type', ''))
-        ]
+        # MMSegInferencer reads it), checked before the model is built.
+        pipeline = inference_pipeline(
+            cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline)
+        self.model = init_model(cfg, weights, device=device)
+        check_checkpoint_fits(self.model, checkpoint, partial_load,
+                              model if isinstance(model, str) else '',
+                              checkpoint_name=weights)
+        del checkpoint
+        self.model.cfg.test_pipeline = pipeline
         self._pipelines: Dict[bool, Any] = {}
         self.num_visualized = 0
 
@@ -197,10 +374,32 @@ class AnomalyInferencer:
         if array not in self._pipelines:
             from mmcv.transforms import Compose
             steps = [dict(t) for t in self.cfg.test_pipeline]
-            if array:
-                steps[0]['type'] = 'LoadImageFromNDArray'
+            for step in steps:
+                if _type_name(step) in IMAGE_LOADERS:
+                    # The one reader of the project decodes files; the
+                    # arguments of another decoder do not apply.
+                    step.pop('imdecode_backend', None)
+                    step.pop('file_client_args', None)
+                    step['type'] = ('LoadImageFromNDArray' if array else
+                                    'LoadImageStoredOrientation')
             self._pipelines[array] = Compose(steps)
         return self._pipelines[array]
+
+    def _load(self, item: InputType) -> dict:
+        """One input through the test pipeline (``inputs``, ``data_samples``).
+
+        Raises:
+            UnreadableImageError: A file that cannot be read (named).
+        """
+        if isinstance(item, np.ndarray):
+            return self._pipeline(True)(dict(img=item))
+        return self._pipeline(False)(dict(img_path=item))
+
+    def _run(self, packed: Sequence[dict]) -> list:
+        data = dict(inputs=[p['inputs'] for p in packed],
+                    data_samples=[p['data_samples'] for p in packed])
+        with torch.no_grad():
+            return self.model.test_step(data)
 
     def forward(self, inputs: Sequence[InputType]) -> list:
         """One forward pass over a batch: MMSeg's ``SegDataSample`` outputs.
@@ -208,16 +407,7 @@ class AnomalyInferencer:
         Images of one batch must have the same size after the pipeline (as
         in MMSeg); their ``seg_logits`` are at each image's own size.
         """
-        data: Dict[str, list] = dict(inputs=[], data_samples=[])
-        for item in inputs:
-            if isinstance(item, np.ndarray):
-                packed = self._pipeline(True)(dict(img=item))
-            else:
-                packed = self._pipeline(False)(dict(img_path=item))
-            data['inputs'].append(packed['inputs'])
-            data['data_samples'].append(packed['data_samples'])
-        with torch.no_grad():
-            return self.model.test_step(data)
+        return self._run([self._load(item) for item in inputs])
 
     def postprocess(self, data_sample,
                     img_path: Optional[str] = None,
@@ -241,8 +431,53 @@ class AnomalyInferencer:
             return list(collect_images(inputs))
         return list(inputs)
 
-    def predict(self, inputs: InputsType, batch_size: int = 1,
-                progress: bool = False) -> Iterator[AnomalyPrediction]:
+    def _predict_items(
+            self, items: Sequence[InputType], batch_size: int,
+            progress: bool, skipped: Optional[List[Tuple[str, str]]]
+    ) -> Iterator[Tuple[InputType, AnomalyPrediction]]:
+        """``(input, prediction)`` in input order; see :meth:`predict`."""
+        from tqdm import tqdm
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
+
+        def name(index: int) -> str:
+            item = items[index]
+            return item if isinstance(item, str) else f'array {index}'
+
+        batch: List[Tuple[int, dict]] = []
+        with tqdm(total=len(items), desc='inference', unit='img',
+                  disable=not progress) as bar:
+            for index, item in enumerate(items):
+                try:
+                    batch.append((index, self._load(item)))
+                except UnreadableImageError as error:
+                    if skipped is None:
+                        raise
+                    skipped.append((name(index), error.reason))
+                    bar.update(1)
+                if batch and (len(batch) == batch_size
+                              or index == len(items) - 1):
+                    samples = self._run([packed for _, packed in batch])
+                    done = []
+                    for (i, _), sample in zip(batch, samples):
+                        path = items[i] if isinstance(items[i], str) else None
+                        try:
+                            done.append((items[i], self.postprocess(
+                                sample, path, name(i))))
+                        except NonFiniteScoreError as error:
+                            if skipped is None:
+                                raise
+                            skipped.append((name(i), str(error)))
+                    bar.update(len(batch))
+                    batch = []
+                    yield from done
+
+    def predict(self,
+                inputs: InputsType,
+                batch_size: int = 1,
+                progress: bool = False,
+                skipped: Optional[List[Tuple[str, str]]] = None
+                ) -> Iterator[AnomalyPrediction]:
         """Predictions one image at a time, computed ``batch_size`` at once.
 
         Args:
@@ -251,27 +486,24 @@ class AnomalyInferencer:
                 of files and arrays.
             batch_size: Images per forward pass.
             progress: Show a tqdm progress bar.
+            skipped: None: an image that cannot be read, or whose scores are
+                NaN or infinite, ends the run with an error naming it. A
+                list: such an image is skipped and ``(image, reason)``
+                appended to it (``'array {index}'`` for an array); the others
+                are predicted.
 
         Yields:
             AnomalyPrediction: In input order.
+
+        Raises:
+            UnreadableImageError: (without ``skipped``) An image file is
+                missing, a broken link, empty, truncated or not an image.
+            NonFiniteScoreError: (without ``skipped``) NaN or infinite
+                scores.
         """
-        from tqdm import tqdm
-        if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
-        items = self._inputs_to_list(inputs)
-        with tqdm(total=len(items), desc='inference', unit='img',
-                  disable=not progress) as bar:
-            for start in range(0, len(items), batch_size):
-                batch = items[start:start + batch_size]
-                predictions = [
-                    self.postprocess(
-                        sample, item if isinstance(item, str) else None,
-                        f'array {start + offset}')
-                    for offset, (item, sample) in enumerate(
-                        zip(batch, self.forward(batch)))
-                ]
-                bar.update(len(batch))
-                yield from predictions
+        for _, prediction in self._predict_items(
+                self._inputs_to_list(inputs), batch_size, progress, skipped):
+            yield prediction
 
     def predict_file(self, path: str) -> Tuple[np.ndarray, np.ndarray]:
         """``(scores, seg)`` of one image file (what the exporter takes)."""
@@ -337,6 +569,7 @@ class AnomalyInferencer:
                  out_dir: str = '',
                  save_scores: bool = False,
                  progress: bool = True,
+                 on_error: str = 'raise',
                  **vis_kwargs: Any) -> Dict[str, list]:
         """Run the inferencer.
 
@@ -350,25 +583,37 @@ class AnomalyInferencer:
                 for arrays); '' writes nothing.
             save_scores: Also write ``{stem}.npy`` score maps to ``out_dir``.
             progress: Show a tqdm progress bar.
+            on_error: ``'raise'``: an image that cannot be read (missing,
+                broken link, empty, truncated, not an image) or whose scores
+                are NaN or infinite ends the call with an error naming it.
+                ``'skip'``: such an image is skipped and listed in
+                ``skipped``; every other image is predicted (and written).
             **vis_kwargs: Arguments of :meth:`visualize`.
 
         Returns:
-            dict: ``predictions`` (list of :class:`AnomalyPrediction`) and
-            ``visualization`` (list of RGB pictures when ``return_vis``,
-            else empty).
+            dict: ``predictions`` (list of :class:`AnomalyPrediction`, of the
+            images that succeeded), ``visualization`` (list of RGB pictures
+            when ``return_vis``, else empty), ``skipped`` (``(image,
+            reason)`` with ``on_error='skip'``) and ``files`` (the files
+            written to ``out_dir``).
         """
+        if on_error not in ON_ERROR:
+            raise ValueError(f'on_error must be one of {ON_ERROR}, got '
+                             f'{on_error!r}.')
         items = self._inputs_to_list(inputs)
-        files = [i for i in items if isinstance(i, str)]
+        stems = output_stems([i for i in items if isinstance(i, str)])
         draw = bool(out_dir) or show or return_vis
-        results: Dict[str, list] = dict(predictions=[], visualization=[])
-        for index, (item, prediction) in enumerate(
-                zip(items, self.predict(items, batch_size, progress))):
+        results: Dict[str, list] = dict(predictions=[], visualization=[],
+                                        skipped=[], files=[])
+        skipped = results['skipped'] if on_error == 'skip' else None
+        for item, prediction in self._predict_items(items, batch_size,
+                                                    progress, skipped):
             results['predictions'].append(prediction)
             if not (draw or save_scores):
                 continue
             if isinstance(item, str):
                 image = read_rgb(item)
-                stem = out_stem(item, files)
+                stem = stems[item]
             else:
                 image = np.ascontiguousarray(item[..., ::-1])
                 stem = f'{self.num_visualized:08d}'
@@ -378,26 +623,19 @@ class AnomalyInferencer:
                 os.makedirs(osp.dirname(osp.abspath(base)), exist_ok=True)
             if save_scores and base:
                 np.save(base + '.npy', prediction.scores)
+                results['files'].append(base + '.npy')
             if not draw:
                 continue
             picture = self.visualize(image, prediction, **vis_kwargs)
             if base:
                 write_picture(base + '.png', picture)
+                results['files'].append(base + '.png')
             if show:
                 cv2.imshow(stem, picture[..., ::-1])
                 cv2.waitKey(int(wait_time * 1000))
             if return_vis:
                 results['visualization'].append(picture)
         return results
-
-
-def out_stem(path: str, inputs: Sequence[str]) -> str:
-    """The output name of ``path`` without suffix: relative to the inputs'
-    common folder, so equal names in different sub-folders do not clash."""
-    root = osp.commonpath([osp.abspath(p) for p in inputs]) if len(
-        inputs) > 1 else osp.dirname(osp.abspath(path))
-    rel = osp.relpath(osp.abspath(path), root)
-    return osp.splitext(rel)[0]
 
 
 def write_picture(path: str, picture: np.ndarray) -> None:

@@ -99,8 +99,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'error: {error}', file=sys.stderr)
         return EXIT_USAGE
     report = visualize_images(
-        inferencer, images, args.show_dir, args.norm, args.vmin, args.vmax,
-        tuple(args.percentiles), args.cmap, args.draw_seg, args.save_scores,
+        inferencer, images, args.show_dir, norm=args.norm, vmin=args.vmin,
+        vmax=args.vmax, percentiles=tuple(args.percentiles), cmap=args.cmap,
+        draw_seg=args.draw_seg, save_scores=args.save_scores,
         progress=not args.no_progress, upscale=args.upscale,
         min_height=args.min_height, columns=args.columns,
         titles=not args.no_titles)

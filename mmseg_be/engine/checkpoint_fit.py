@@ -8,11 +8,20 @@ unless the parts that may stay as initialised are named (``partial_load``),
 e.g. ``['decode_head', 'auxiliary_head']`` for a checkpoint that holds only
 a pretrained backbone, or ``['decode_head.conv_seg']`` for a classifier of
 another number of classes.
+
+Before that, :func:`read_checkpoint` reads the file with errors that name it
+and say what is wrong (missing, empty, truncated, another format, no
+weights inside): every tool and the inference API read checkpoints through
+it before any other work.
 """
+import os
 import os.path as osp
+import pickle
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Sequence, Tuple, Union
+from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 
@@ -23,6 +32,112 @@ Shape = Tuple[int, ...]
 
 class CheckpointMismatchError(SettingsError):
     """A checkpoint's weights do not fit the model (names the keys and fix)."""
+
+
+class CheckpointReadError(SettingsError):
+    """A checkpoint file cannot be read: the message names the file and what
+    is wrong (empty, truncated, another format, no weights)."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def checkpoint_file_problem(path: str) -> Optional[str]:
+    """What is wrong with a local checkpoint file that shows without
+    unpickling it (cheap: the size, the first bytes and, for the zip format
+    of ``torch.save``, the archive's directory), or None.
+
+    Args:
+        path: The file.
+
+    Returns:
+        str or None: e.g. ``'empty file'``; None when nothing is seen.
+    """
+    if not osp.lexists(path):
+        return 'no such file'
+    if not osp.exists(path):
+        return (f'broken symbolic link (its target {os.readlink(path)!r} '
+                'does not exist)')
+    if osp.isdir(path):
+        return 'a folder, not a checkpoint file'
+    size = osp.getsize(path)
+    if size == 0:
+        return 'empty file'
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    # torch.save writes a zip archive (PK) or, before PyTorch 1.6, a pickle
+    # (protocol 2+ starts with 0x80).
+    if head.startswith(b'PK'):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError) as error:
+            # The directory of a zip archive is at its end: a copy or a
+            # download cut short has none.
+            return ('not a readable PyTorch checkpoint: truncated or corrupt '
+                    f'({size} bytes, the zip archive torch.save writes has '
+                    f'no intact directory: {_first_line(error)}); copy or '
+                    'download it again')
+        if not any(n.endswith('data.pkl') for n in names):
+            return ('not a readable PyTorch checkpoint: a zip archive '
+                    'without the data.pkl of torch.save (another format)')
+        return None
+    if not head.startswith(b'\x80'):
+        return ('not a readable PyTorch checkpoint (neither the zip format '
+                'of torch.save nor its older pickle format)')
+    return None
+
+
+def read_checkpoint(path: str) -> dict:
+    """Load a checkpoint file (or URL) as mmengine does, with errors that
+    name it and say what is wrong.
+
+    Args:
+        path: A checkpoint file or a URL mmengine downloads.
+
+    Returns:
+        dict: The checkpoint (``state_dict``, ``meta``, ...).
+
+    Raises:
+        FileNotFoundError: There is no such file.
+        CheckpointReadError: The file is empty, truncated, corrupt, of
+            another format, or holds no weights.
+    """
+    from mmengine.runner.checkpoint import _load_checkpoint
+    if '://' not in path:
+        problem = checkpoint_file_problem(path)
+        if problem == 'no such file':
+            raise FileNotFoundError(f'Checkpoint {path!r} does not exist.')
+        if problem is not None:
+            raise CheckpointReadError(f'{path}: {problem}')
+    try:
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    except pickle.UnpicklingError as error:
+        raise CheckpointReadError(
+            f'{path}: the safe loader of torch.load refuses an object stored '
+            f'in the file ({_first_line(error)}): not a checkpoint of MMSeg '
+            '(a released checkpoint of another code base? '
+            'tools/convert_checkpoint.py converts the released ones)') \
+            from None
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError,
+            zipfile.BadZipFile) as error:
+        raise CheckpointReadError(
+            f'{path}: not a readable PyTorch checkpoint (truncated, corrupt '
+            f'or another format): {_first_line(error)}') from None
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointReadError(
+            f'{path}: holds a {type(checkpoint).__name__}, not a checkpoint '
+            '(a dict of weights, or a dict with a state_dict of weights)')
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, Mapping) or not any(
+            torch.is_tensor(v) for v in state.values()):
+        keys = ', '.join(map(str, list(checkpoint)[:5]))
+        raise CheckpointReadError(
+            f'{path}: holds no weights (its keys: {keys}): not a model '
+            'checkpoint')
+    return checkpoint
 
 
 @dataclass
@@ -70,8 +185,7 @@ def checkpoint_state_dict(checkpoint: Union[str, Mapping]
     ``module.`` prefix of a wrapped model removed (as mmengine loads them).
     """
     if isinstance(checkpoint, str):
-        from mmengine.runner.checkpoint import _load_checkpoint
-        checkpoint = _load_checkpoint(checkpoint, map_location='cpu')
+        checkpoint = read_checkpoint(checkpoint)
     state = checkpoint.get('state_dict', checkpoint)
     return OrderedDict((_strip_module(k), v) for k, v in state.items())
 
@@ -151,7 +265,8 @@ def describe_mismatch(fit: CheckpointFit) -> str:
 def check_checkpoint_fits(model: torch.nn.Module,
                           checkpoint: Union[str, Mapping],
                           partial_load: Sequence[str] = (),
-                          config: str = '') -> CheckpointFit:
+                          config: str = '',
+                          checkpoint_name: str = '') -> CheckpointFit:
     """Stop unless the checkpoint fits the model, apart from named parts.
 
     Args:
@@ -161,6 +276,8 @@ def check_checkpoint_fits(model: torch.nn.Module,
             whose weights may be missing from the checkpoint, left over in
             it, or of another size: they stay as initialised.
         config: The config file, named in the error.
+        checkpoint_name: The file of a loaded ``checkpoint``, named in the
+            error.
 
     Returns:
         The whole comparison (the named parts' mismatches included).
@@ -170,9 +287,10 @@ def check_checkpoint_fits(model: torch.nn.Module,
             ``partial_load`` name that matches no weight (a typo would
             otherwise accept nothing and look like it worked).
     """
-    name = checkpoint if isinstance(checkpoint, str) else 'the checkpoint'
-    loaded = (checkpoint if not isinstance(checkpoint, str) else
-              _load(checkpoint))
+    if isinstance(checkpoint, str):
+        name, loaded = checkpoint, read_checkpoint(checkpoint)
+    else:
+        name, loaded = checkpoint_name or 'the checkpoint', checkpoint
     model_state = _unwrapped(model).state_dict()
     checkpoint_state = checkpoint_state_dict(loaded)
     fit = compare_weights(model_state, checkpoint_state)
@@ -207,9 +325,3 @@ def check_checkpoint_fits(model: torch.nn.Module,
         f'initialised: --partial-load {" ".join(parts)} (in a training '
         f'config: partial_load = {parts!r}).')
 
-
-def _load(path: str) -> Dict:
-    from mmengine.runner.checkpoint import _load_checkpoint
-    if '://' not in path and not osp.isfile(path):
-        raise FileNotFoundError(f'Checkpoint {path!r} does not exist.')
-    return _load_checkpoint(path, map_location='cpu')

@@ -6,13 +6,14 @@ that predicts one image file (in the tool, an
 """
 import logging
 import os.path as osp
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 
-from mmseg_be.utils.image_io import unreadable_reason
+from mmseg_be.utils.image_io import UnreadableImageError
 from .base import SubmissionExporter
 from .fishyscapes import FishyscapesExporter
 from .mapping import ScoreMapping
@@ -74,8 +75,9 @@ def export_images(predict: Predictor,
     """Predict image files one by one and write a submission.
 
     Frames already exported (valid final file) are skipped before inference,
-    unreadable images (missing, truncated, corrupt: fully decoded first) are
-    skipped and listed in the report and in the manifest's ``unreadable``;
+    unreadable images (missing, a broken link, truncated, corrupt: the
+    predictor raises :class:`~mmseg_be.utils.image_io.UnreadableImageError`,
+    as the inferencer's reader does) are skipped and listed in the report and in the manifest's ``unreadable``;
     writing runs in a background thread and its errors are raised here (a
     write error as :class:`~mmseg_be.export.writer.ExportWriteError`, with
     no partial file left). The exporter is closed at the end.
@@ -96,7 +98,7 @@ def export_images(predict: Predictor,
 
     smiyc = isinstance(exporter, SMIYCExporter)
     ids = [frame_id_from_path(p, strip_suffix) for p in images]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
     if duplicates:
         raise ValueError(f'Several images share the frame ids {duplicates[:5]}'
                          f'; frame ids are file stems and must be unique.')
@@ -108,11 +110,11 @@ def export_images(predict: Predictor,
                 report.resumed.append(frame_id)
                 exporter.num_skipped += 1
                 continue
-            reason = unreadable_reason(path)
-            if reason is not None:
-                report.failed.append((path, reason))
+            try:
+                scores, seg = predict(path)
+            except UnreadableImageError as error:
+                report.failed.append((path, error.reason))
                 continue
-            scores, seg = predict(path)
             if smiyc:
                 exporter.add(frame_id, scores)
             else:

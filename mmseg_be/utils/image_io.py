@@ -1,5 +1,18 @@
 """Strict image reading: a truncated or corrupt file is an error naming it.
 
+The one image reader of mmseg_be: the loading transform of the configs
+(:class:`~mmseg_be.datasets.transforms.LoadImageStoredOrientation`), the
+inference API, the heat maps, the submission export and the label loaders
+all decode through :func:`decode_image`.
+
+Orientation rule: pixels come back **in the orientation they are stored
+in; an EXIF orientation tag is ignored** (OpenCV's
+``IMREAD_IGNORE_ORIENTATION``, added here to every colour or grey flag).
+Benchmark labels are PNGs read unchanged, that is in stored orientation,
+so a photo whose EXIF tag says "rotate 90" still lines up pixel for pixel
+with its label, and a score map has the stored image's size. (OpenCV's and
+mmcv's default colour read would rotate the photo and not the label.)
+
 ``cv2.imread`` decodes a truncated JPEG without complaint (the missing part
 comes back grey) and PIL's ``image file is truncated`` names no file. Here
 every image is decoded fully from its bytes with ``cv2.imdecode`` (what
@@ -8,6 +21,7 @@ by PIL (at 1/8 scale, cheap), so a file cut short is refused whichever
 decoder is lenient.
 """
 import io
+import os
 from typing import Optional
 
 import cv2
@@ -50,10 +64,19 @@ def _truncation(content: bytes) -> Optional[str]:
     return None
 
 
+def stored_orientation(flag: int) -> int:
+    """``flag`` with EXIF orientation ignored (``IMREAD_UNCHANGED`` already
+    ignores it and cannot be combined with other flags)."""
+    if flag == cv2.IMREAD_UNCHANGED:
+        return flag
+    return flag | cv2.IMREAD_IGNORE_ORIENTATION
+
+
 def decode_image(content: bytes,
                  path: str,
                  flag: int = cv2.IMREAD_COLOR) -> np.ndarray:
-    """Decode a whole image file's bytes, refusing truncated data.
+    """Decode a whole image file's bytes, refusing truncated data; in
+    stored orientation (EXIF orientation ignored, see the module's rule).
 
     Args:
         content: The file's bytes.
@@ -68,7 +91,8 @@ def decode_image(content: bytes,
     """
     if not content:
         raise UnreadableImageError(path, 'empty file')
-    image = cv2.imdecode(np.frombuffer(content, np.uint8), flag)
+    image = cv2.imdecode(np.frombuffer(content, np.uint8),
+                         stored_orientation(flag))
     problem = _truncation(content)
     if problem is not None:
         raise UnreadableImageError(path, f'truncated or corrupt ({problem})')
@@ -78,7 +102,7 @@ def decode_image(content: bytes,
 
 
 def read_image(path: str, flag: int = cv2.IMREAD_COLOR) -> np.ndarray:
-    """Read and fully decode an image file.
+    """Read and fully decode an image file, in stored orientation.
 
     Args:
         path: Image file.
@@ -95,17 +119,13 @@ def read_image(path: str, flag: int = cv2.IMREAD_COLOR) -> np.ndarray:
         with open(path, 'rb') as f:
             content = f.read()
     except FileNotFoundError:
+        if os.path.islink(path):
+            raise UnreadableImageError(
+                path, 'broken symbolic link (its target '
+                f'{os.readlink(path)!r} does not exist)') from None
         raise UnreadableImageError(path, 'file not found') from None
     except OSError as error:
         raise UnreadableImageError(path, f'cannot be read ({error})') \
             from error
     return decode_image(content, path, flag)
 
-
-def unreadable_reason(path: str) -> Optional[str]:
-    """Why an image file cannot be used, or None when it decodes fully."""
-    try:
-        read_image(path, cv2.IMREAD_UNCHANGED)
-    except UnreadableImageError as error:
-        return error.reason
-    return None

@@ -57,7 +57,7 @@ def test_base_config_builds_over_fixture(tmp_path, name, writer, _,
     assert cfg.test_dataloader.dataset.data_root.startswith('data/')
     # Full-resolution single-scale inference: nothing resizes or crops.
     steps = [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
-    assert steps == ['LoadImageFromFile', 'LoadOODAnnotations',
+    assert steps == ['LoadImageStoredOrientation', 'LoadOODAnnotations',
                      'PackSegInputs']
 
     raw = writer(str(tmp_path))

@@ -6,7 +6,7 @@
 # agree). Skip a benchmark you do not have on disk with, e.g.,
 # --cfg-options "test_cfg.benchmarks=[...]" or by editing a leaf config.
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

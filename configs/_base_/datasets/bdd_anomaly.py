@@ -7,7 +7,7 @@
 dataset_type = 'BDDAnomalyDataset'
 data_root = 'data/bdd100k/seg'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -25,7 +25,7 @@ outlier_paste = dict(
     ood_index=254)
 # No PhotoMetricDistortion: the released recipe uses none.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     outlier_paste,
     dict(

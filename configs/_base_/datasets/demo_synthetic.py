@@ -8,13 +8,13 @@ demo_palette = [[128, 64, 128], [244, 35, 232], [70, 70, 70],
                 [153, 153, 153], [107, 142, 35], [70, 130, 180],
                 [220, 20, 60], [0, 0, 142]]
 demo_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
 demo_anomaly_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

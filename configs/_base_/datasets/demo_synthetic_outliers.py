@@ -19,14 +19,14 @@ demo_outlier_paste = dict(
     placement='uniform',
     ood_index=254)
 demo_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     demo_outlier_paste,
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
 demo_anomaly_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

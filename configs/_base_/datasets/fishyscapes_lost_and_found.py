@@ -6,7 +6,7 @@
 dataset_type = 'FishyscapesLostAndFoundDataset'
 data_root = 'data/fishyscapes/LostAndFound'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -5,7 +5,7 @@
 dataset_type = 'FishyscapesStaticDataset'
 data_root = 'data/fishyscapes/Static'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

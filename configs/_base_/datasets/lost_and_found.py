@@ -7,7 +7,7 @@
 dataset_type = 'LostAndFoundDataset'
 data_root = 'data/lost_and_found'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

@@ -6,7 +6,7 @@
 dataset_type = 'RoadAnomalyDataset'
 data_root = 'data/RoadAnomaly_jpg'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

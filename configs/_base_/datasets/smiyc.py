@@ -6,7 +6,7 @@
 # test pipeline has no Resize. Labels reach the model as 0 inlier, 1 anomaly,
 # 255 ignore (LoadOODAnnotations converts raw values and checks them).
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]
@@ -31,7 +31,7 @@ custom_hooks = [dict(type='AnomalyScoreHook')]
 
 # Test images without public labels (every frame of the release), for the
 # submission exporter: no label loading.
-export_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackSegInputs')]
+export_pipeline = [dict(type='LoadImageStoredOrientation'), dict(type='PackSegInputs')]
 export_dataloader = dict(
     batch_size=1,
     num_workers=2,

@@ -7,7 +7,7 @@
 dataset_type = 'StreetHazardsAnomalyDataset'
 data_root = 'data/streethazards'
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadOODAnnotations'),
     dict(type='PackSegInputs'),
 ]

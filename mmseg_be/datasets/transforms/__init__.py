@@ -1,5 +1,8 @@
 """Data transforms, registered in MMSeg's TRANSFORMS."""
-from .loading import LoadOODAnnotations
+from .loading import LoadImageStoredOrientation, LoadOODAnnotations
 from .paste_outliers import RELEASED_PASTE_PROB, PasteOutliers
 
-__all__ = ['LoadOODAnnotations', 'PasteOutliers', 'RELEASED_PASTE_PROB']
+__all__ = [
+    'LoadImageStoredOrientation', 'LoadOODAnnotations', 'PasteOutliers',
+    'RELEASED_PASTE_PROB'
+]

@@ -1,14 +1,115 @@
-"""Loading of anomaly labels with a raw-value conversion and a value check."""
+"""Loading of images in stored orientation, and of anomaly labels with a
+raw-value conversion and a value check."""
 from typing import Dict, Optional, Sequence
 
+import cv2
 import mmcv
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
 from mmseg_be.constants import IGNORE_INDEX
-from mmseg_be.utils.image_io import UnreadableImageError
+from mmseg_be.utils.image_io import (UnreadableImageError, decode_image,
+                                     read_image)
+
+#: ``color_type`` of mmcv's ``LoadImageFromFile`` -> OpenCV flag (EXIF
+#: orientation is ignored whichever is chosen).
+COLOR_TYPES = {
+    'color': cv2.IMREAD_COLOR,
+    'color_ignore_orientation': cv2.IMREAD_COLOR,
+    'grayscale': cv2.IMREAD_GRAYSCALE,
+    'grayscale_ignore_orientation': cv2.IMREAD_GRAYSCALE,
+    'unchanged': cv2.IMREAD_UNCHANGED,
+}
+
+
+@TRANSFORMS.register_module()
+class LoadImageStoredOrientation(LoadImageFromFile):
+    """Load an image as stored, EXIF orientation ignored, refusing a
+    truncated or corrupt file with an error that names it.
+
+    mmcv's ``LoadImageFromFile`` with its default ``color_type='color'``
+    turns a photo by its EXIF orientation tag while label PNGs stay as
+    stored, so the scores of such a photo would be rotated against its label
+    (a shape error for a non-square image, silently wrong for a square one).
+    This loader decodes through :func:`mmseg_be.utils.image_io.decode_image`,
+    the project's one image reader (see its orientation rule). Otherwise it
+    is ``LoadImageFromFile``: same arguments, same keys, BGR uint8 (float32
+    with ``to_float32``); for an image without an orientation tag the pixels
+    are those of ``LoadImageFromFile``.
+
+    Required Keys:
+
+    - img_path
+
+    Modified Keys:
+
+    - img
+    - img_shape
+    - ori_shape
+
+    Args:
+        to_float32: Return a float32 image. Defaults to False.
+        color_type: ``'color'``, ``'grayscale'`` or ``'unchanged'`` (the
+            ``*_ignore_orientation`` spellings are accepted and mean the
+            same). Defaults to ``'color'``.
+        imdecode_backend: Only ``'cv2'``, the one decoder of the project.
+        ignore_empty: Return None for an unreadable file instead of raising.
+        backend_args: File backend arguments (mmengine.fileio).
+
+    Raises:
+        UnreadableImageError: (in ``transform``) The file is missing, a
+            broken link, empty, truncated or not an image; the message names
+            the file.
+    """
+
+    def __init__(self,
+                 to_float32: bool = False,
+                 color_type: str = 'color',
+                 imdecode_backend: str = 'cv2',
+                 ignore_empty: bool = False,
+                 *,
+                 backend_args: Optional[dict] = None) -> None:
+        if color_type not in COLOR_TYPES:
+            raise ValueError(f'color_type {color_type!r} is not one of '
+                             f'{sorted(COLOR_TYPES)}.')
+        if imdecode_backend != 'cv2':
+            raise ValueError(
+                f'{type(self).__name__} decodes with OpenCV only (the '
+                f'project\'s one image reader), not {imdecode_backend!r}.')
+        super().__init__(to_float32, color_type, imdecode_backend,
+                         ignore_empty=ignore_empty, backend_args=backend_args)
+
+    def transform(self, results: dict) -> Optional[dict]:
+        """Load ``results['img_path']`` into ``results['img']``.
+
+        Args:
+            results: The sample dict from the dataset.
+
+        Returns:
+            dict: ``results`` with the image and its shape; None for an
+            unreadable file with ``ignore_empty``.
+        """
+        path = results['img_path']
+        flag = COLOR_TYPES[self.color_type]
+        try:
+            if self.backend_args is None and '://' not in str(path):
+                img = read_image(path, flag)
+            else:
+                img = decode_image(
+                    fileio.get(path, backend_args=self.backend_args), path,
+                    flag)
+        except (UnreadableImageError, FileNotFoundError):
+            if self.ignore_empty:
+                return None
+            raise
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
 
 
 def value_lut(value_map: Dict[int, int]) -> np.ndarray:
