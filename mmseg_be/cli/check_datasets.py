@@ -6,7 +6,8 @@ benchmark of an all-benchmarks config), or for one DATA_ROOT read as
 anomaly pixel share and the label values; when no release matches, the
 closest one and every difference (frame count, missing or foreign frame
 ids, foreign label values, image sizes), each with the frames concerned.
-Every label and image header is read once.
+Every label and image header is read once. A config or folder that cannot
+be read is named (exit status 2) and the other folders are still checked.
 
 examples:
   mmseg-be-check-datasets configs/benchmarks/deeplabv3plus_r101-d8_test-all-benchmarks.py
@@ -23,20 +24,13 @@ from typing import Iterator, List, Optional, Tuple
 from mmengine.config import DictAction
 
 import mmseg_be  # noqa: F401  (registers the datasets)
-
-EXIT_OK, EXIT_USAGE, EXIT_MISMATCH = 0, 2, 6
-EPILOG = f'''exit status:
-  {EXIT_OK}  done (without --strict also when a folder matches no release)
-  {EXIT_USAGE}  bad arguments: a missing config or folder, an unknown dataset
-     type, a folder not in the dataset's layout (the message shows it; the
-     other folders are still checked)
-  {EXIT_MISMATCH}  --strict and at least one folder matches no known release
-'''
+from mmseg_be.cli.common import (EXIT_CODES, EXIT_OK, EXIT_RELEASE_MISMATCH,
+                                 EXIT_USAGE)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=__doc__, epilog=EPILOG,
+        description=__doc__, epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('source', help='a config (path or relative to '
                         'configs/) or, with --dataset-type, a data root')
@@ -48,7 +42,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--strict', action='store_true',
-                        help=f'exit with status {EXIT_MISMATCH} when a '
+                        help=f'exit with status {EXIT_RELEASE_MISMATCH} when a '
                         'folder matches no known release')
     return parser.parse_args(argv)
 
@@ -139,7 +133,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           + (f'; {unreadable} could not be read' if unreadable else ''))
     if unreadable:
         return EXIT_USAGE
-    return EXIT_MISMATCH if (args.strict and mismatches) else EXIT_OK
+    return EXIT_RELEASE_MISMATCH if (args.strict and mismatches) else EXIT_OK
 
 
 def _fail(message: str) -> int:

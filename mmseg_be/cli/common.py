@@ -30,6 +30,7 @@ from mmseg_be.utils import config_path
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_UNREADABLE, EXIT_WRITE_FAILED, EXIT_NON_FINITE = 3, 4, 5
+EXIT_RELEASE_MISMATCH = 6
 EXIT_CODES = f'''exit status (the same for every tool of mmseg_be):
   {EXIT_OK}  done
   {EXIT_ERROR}  an unexpected error (Python traceback)
@@ -45,6 +46,8 @@ EXIT_CODES = f'''exit status (the same for every tool of mmseg_be):
      same command again to resume
   {EXIT_NON_FINITE}  a frame's anomaly scores are NaN or infinite (the frame and
      the count are named): the tool stops there
+  {EXIT_RELEASE_MISMATCH}  check_datasets --strict: a dataset folder matches no known
+     official release (the differences are printed)
 '''
 
 
@@ -111,14 +114,19 @@ def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def check_checkpoint(model, checkpoint: str, partial_load: Sequence[str],
-                     config: str) -> None:
+                     config: str, loaded: Optional[dict] = None) -> None:
     """The tools' strict load: stop unless ``checkpoint`` fits ``model``
-    (apart from ``partial_load``); log what the named parts leave out."""
+    (apart from ``partial_load``); log what the named parts leave out.
+    ``loaded``: the file already read by
+    :func:`~mmseg_be.engine.checkpoint_fit.read_checkpoint` (else it is
+    read here)."""
     from mmengine.logging import print_log
 
     from mmseg_be.engine.checkpoint_fit import (check_checkpoint_fits,
                                                 describe_mismatch)
-    fit = check_checkpoint_fits(model, checkpoint, partial_load, config)
+    fit = check_checkpoint_fits(model, checkpoint if loaded is None else
+                                loaded, partial_load, config,
+                                checkpoint_name=checkpoint)
     if not fit.exact:
         print_log('Checkpoint loaded partially, as --partial-load '
                   f'{" ".join(partial_load)} allows:\n  '
