@@ -44,6 +44,8 @@ val_dataloader = dict(
         type='FishyscapesLostAndFoundDataset',
         metainfo=dict(benchmark_name='synthetic anomaly split'),
         data_root=demo_data_root + '/anomaly',
+        # Generated data: no official release to check it against.
+        release_check='off',
         pipeline=demo_anomaly_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='PixelOODMetric')
