@@ -114,14 +114,19 @@ def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def check_checkpoint(model, checkpoint: str, partial_load: Sequence[str],
-                     config: str) -> None:
+                     config: str, loaded: Optional[dict] = None) -> None:
     """The tools' strict load: stop unless ``checkpoint`` fits ``model``
-    (apart from ``partial_load``); log what the named parts leave out."""
+    (apart from ``partial_load``); log what the named parts leave out.
+    ``loaded``: the file already read by
+    :func:`~mmseg_be.engine.checkpoint_fit.read_checkpoint` (else it is
+    read here)."""
     from mmengine.logging import print_log
 
     from mmseg_be.engine.checkpoint_fit import (check_checkpoint_fits,
                                                 describe_mismatch)
-    fit = check_checkpoint_fits(model, checkpoint, partial_load, config)
+    fit = check_checkpoint_fits(model, checkpoint if loaded is None else
+                                loaded, partial_load, config,
+                                checkpoint_name=checkpoint)
     if not fit.exact:
         print_log('Checkpoint loaded partially, as --partial-load '
                   f'{" ".join(partial_load)} allows:\n  '

@@ -24,6 +24,7 @@ from typing import List, Optional
 
 import torch
 
+from mmseg_be.engine.checkpoint_fit import checkpoint_file_problem
 from mmseg_be.models.released_checkpoints import (SOURCES, ConversionError,
                                                   convert_state_dict,
                                                   describe)
@@ -67,19 +68,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def load_released(path: str, trust_pickle: bool = False) -> dict:
-    """``torch.load`` of a released file, with errors that name it."""
-    if not osp.isfile(path):
-        raise ConversionError(f'{path}: no such file')
-    if osp.getsize(path) == 0:
-        raise ConversionError(f'{path}: empty file')
-    with open(path, 'rb') as f:
-        head = f.read(4)
-    # torch.save writes a zip archive (PK) or, before PyTorch 1.6, a pickle
-    # (protocol 2+ starts with 0x80).
-    if not (head.startswith(b'PK') or head.startswith(b'\x80')):
-        raise ConversionError(
-            f'{path}: not a readable PyTorch checkpoint (neither the zip '
-            'format of torch.save nor its older pickle format)')
+    """``torch.load`` of a released file, with errors that name it (the
+    file checks of :func:`~mmseg_be.engine.checkpoint_fit.read_checkpoint`;
+    the load itself may be trusted to unpickle objects)."""
+    problem = checkpoint_file_problem(path)
+    if problem is not None:
+        raise ConversionError(f'{path}: {problem}')
     try:
         return torch.load(path, map_location='cpu',
                           weights_only=not trust_pickle)

@@ -205,6 +205,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _test(args: argparse.Namespace) -> None:
     from mmengine.runner import Runner
 
+    from mmseg_be.engine.checkpoint_fit import read_checkpoint
+
+    # Before any work: a missing, truncated or foreign file stops here.
+    checkpoint = read_checkpoint(args.checkpoint)
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     _drop_training(cfg)
@@ -230,7 +234,8 @@ def _test(args: argparse.Namespace) -> None:
               logger='current')
     runner = Runner.from_cfg(cfg)
     check_checkpoint(runner.model, args.checkpoint, args.partial_load,
-                     args.config)
+                     args.config, checkpoint)
+    del checkpoint
     metrics = runner.test()
     if args.figures:
         from mmseg_be.visualization.report import write_test_report

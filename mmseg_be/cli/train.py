@@ -4,13 +4,17 @@ Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume] [--amp]
 [--partial-load MODULE ...] [--cfg-options k=v ...] [--launcher pytorch]``;
 several processes through ``tools/dist_train.sh CONFIG NPROC``.
 
-A ``load_from`` checkpoint must fit the model exactly, apart from the parts
+The checkpoint a run starts from (``load_from``, or with ``--resume`` the
+work dir's latest) is read before anything else: an empty, truncated or
+foreign file stops the tool with a message naming it. A ``load_from``
+checkpoint must fit the model exactly, apart from the parts
 named by ``--partial-load`` or by the config's ``partial_load`` list (e.g.
 ``partial_load = ['decode_head.conv_seg']`` where a classifier of another
 size is trained afresh).
 """
 import argparse
 import logging
+import os.path as osp
 from typing import List, Optional
 
 import mmseg_be  # noqa: F401  (registers the package before configs load)
@@ -45,10 +49,18 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _train(args: argparse.Namespace) -> None:
     from mmengine.logging import print_log
-    from mmengine.runner import Runner
+    from mmengine.runner import Runner, find_latest_checkpoint
     from mmseg.registry import RUNNERS
 
+    from mmseg_be.engine.checkpoint_fit import read_checkpoint
+
     cfg = load_config(args)
+    # The file the run starts from, as mmengine's Runner picks it: read
+    # (and refused with its name) before the runner does any work.
+    start = cfg.get('load_from')
+    if args.resume and not start and osp.isdir(cfg.work_dir):
+        start = find_latest_checkpoint(cfg.work_dir)
+    checkpoint = read_checkpoint(start) if start else None
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper == 'AmpOptimWrapper':
@@ -65,7 +77,9 @@ def _train(args: argparse.Namespace) -> None:
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     if cfg.get('load_from') and not args.resume:
         partial = list(cfg.get('partial_load') or []) + args.partial_load
-        check_checkpoint(runner.model, cfg.load_from, partial, args.config)
+        check_checkpoint(runner.model, cfg.load_from, partial, args.config,
+                         checkpoint)
+    del checkpoint
     runner.train()
 
 

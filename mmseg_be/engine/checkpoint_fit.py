@@ -20,7 +20,7 @@ import pickle
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+from typing import (Iterable, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
 import torch
