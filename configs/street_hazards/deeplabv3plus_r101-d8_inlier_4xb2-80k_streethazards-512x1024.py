@@ -16,6 +16,9 @@ model = dict(
     backbone=dict(depth=101),
     decode_head=dict(num_classes=13),
     auxiliary_head=dict(num_classes=13))
+# Checkpoints written atomically, as every training config of the project
+# (a run killed while saving leaves the previous checkpoint intact).
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
 
 # mIoU on the validation town, full resolution.
 val_pipeline = [
