@@ -38,7 +38,8 @@ EXIT_CODES = f'''exit status (the same for every tool of mmseg_be):
      input; a setting that could not take effect (a component's own
      anomaly score that the run's anomaly_score would override, a
      checkpoint whose weights do not fit the model); an output folder
-     that holds another export. The message names the fix.
+     that holds another export, or that a running export is writing
+     (its process is named). The message names the fix.
   {EXIT_UNREADABLE}  some input images are unreadable (missing, truncated,
      corrupt): they were skipped and listed; the rest was processed
   {EXIT_WRITE_FAILED}  the output could not be written (e.g. no space left on
@@ -81,11 +82,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def exit_status_of(error: BaseException) -> Optional[int]:
     """The exit status of an expected error (None: unexpected)."""
+    from mmseg_be.export import ExportFolderError, FolderBusyError
     from mmseg_be.scoring import NonFiniteScoreError
     from mmseg_be.utils.errors import SettingsError
     if isinstance(error, NonFiniteScoreError):
         return EXIT_NON_FINITE
-    if isinstance(error, (SettingsError, FileNotFoundError)):
+    if isinstance(error, (SettingsError, FileNotFoundError,
+                          ExportFolderError, FolderBusyError)):
         return EXIT_USAGE
     return None
 

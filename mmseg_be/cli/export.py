@@ -23,7 +23,8 @@ from mmseg_be.cli.common import (EXIT_CODES, EXIT_NON_FINITE, EXIT_OK,
                                  add_inference_args, add_mapping_args,
                                  add_score_args, mapping_from_args,
                                  resolve_anomaly_score)
-from mmseg_be.export import ExportFolderError, ExportWriteError
+from mmseg_be.export import (ExportFolderError, ExportWriteError,
+                             FolderBusyError)
 from mmseg_be.scoring import NonFiniteScoreError
 
 __all__ = ['EXIT_CODES', 'EXIT_NON_FINITE', 'EXIT_OK', 'EXIT_UNREADABLE',
@@ -110,7 +111,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except NonFiniteScoreError as error:
         print(f'error: {error}', file=sys.stderr)
         return EXIT_NON_FINITE
-    except (ExportFolderError, ValueError, KeyError,
+    except (ExportFolderError, FolderBusyError, ValueError, KeyError,
             FileNotFoundError) as error:  # SettingsError is a ValueError
         print(f'error: {error}', file=sys.stderr)
         return EXIT_USAGE

@@ -6,6 +6,7 @@ HOOKS registry.
 from .base import MANIFEST, ExportFolderError, SubmissionExporter
 from .fishyscapes import FISHYSCAPES_SIZE, FishyscapesExporter
 from .hook import SubmissionExportHook
+from .lock import FolderBusyError, FolderLock
 from .mapping import MAPPINGS, ScoreMapping
 from .smiyc import (SMIYC_DATASETS, SMIYCExporter, read_smiyc_frame,
                     write_smiyc_frame)
@@ -13,7 +14,8 @@ from .writer import BackgroundWriter, ExportWriteError
 
 __all__ = [
     'MANIFEST', 'ExportFolderError', 'SubmissionExporter', 'FISHYSCAPES_SIZE',
-    'FishyscapesExporter', 'SubmissionExportHook', 'MAPPINGS', 'ScoreMapping',
+    'FishyscapesExporter', 'SubmissionExportHook', 'FolderBusyError',
+    'FolderLock', 'MAPPINGS', 'ScoreMapping',
     'SMIYC_DATASETS', 'SMIYCExporter', 'read_smiyc_frame', 'write_smiyc_frame',
     'BackgroundWriter', 'ExportWriteError'
 ]

@@ -9,6 +9,12 @@ matching manifest the export resumes: frames whose final file exists and
 reads back correctly are skipped. Input images that could not be read are
 listed in the manifest under ``unreadable`` (path -> reason).
 
+One export at a time writes into a folder: the exporter holds the folder's
+lock (:class:`~mmseg_be.export.lock.FolderLock`) from opening the manifest
+to :meth:`SubmissionExporter.close`; a second export into the same folder
+stops with :class:`~mmseg_be.export.lock.FolderBusyError` naming the holder
+(or waits ``lock_timeout`` seconds for it).
+
 Every file is written atomically (temporary name, fsync, rename). A write
 error, in the background writer or here, is raised as
 :class:`~mmseg_be.export.writer.ExportWriteError` naming the folder and the
@@ -25,6 +31,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmseg_be.scoring import check_finite_scores
+from .lock import FolderLock
 from .writer import (BackgroundWriter, ExportWriteError, atomic_write_bytes,
                      remove_stale_temps)
 
@@ -71,6 +78,11 @@ class SubmissionExporter:
         overwrite: Replace an export of another method or score instead of
             refusing; every frame is then written again.
         max_queue: Frames that may wait for the background writer.
+        lock: Hold the folder's lock while exporting. Only the processes of
+            one distributed export that join a folder their rank 0 holds
+            pass False.
+        lock_timeout: Seconds to wait for another export's lock before
+            :class:`~mmseg_be.export.lock.FolderBusyError`.
     """
 
     format_name = ''
@@ -80,7 +92,9 @@ class SubmissionExporter:
                  method: str,
                  score: str,
                  overwrite: bool = False,
-                 max_queue: int = 8) -> None:
+                 max_queue: int = 8,
+                 lock: bool = True,
+                 lock_timeout: float = 0.0) -> None:
         if not method or os.sep in method or method.startswith('.'):
             raise ValueError(f'Invalid method name {method!r}: it becomes a '
                              f'folder name, so use e.g. "balanced_energy".')
@@ -92,11 +106,21 @@ class SubmissionExporter:
         self.num_submitted = 0
         with writing_into(root):
             os.makedirs(root, exist_ok=True)
-            self.manifest = self._open_folder()
-            for path in remove_stale_temps(root):
-                print_log(f'Removed a temporary file of an interrupted '
-                          f'export: {path}', logger='current',
-                          level=logging.WARNING)
+        self._lock = FolderLock(root) if lock else None
+        if self._lock is not None:
+            # The manifest is read, and temporary files removed, only under
+            # the lock: no other export is writing here.
+            self._lock.acquire(lock_timeout)
+        try:
+            with writing_into(root):
+                self.manifest = self._open_folder()
+                for path in remove_stale_temps(root):
+                    print_log(f'Removed a temporary file of an interrupted '
+                              f'export: {path}', logger='current',
+                              level=logging.WARNING)
+        except BaseException:
+            self._release_lock()
+            raise
         self._writer = BackgroundWriter(max_queue, folder=root)
 
     # -- layout, implemented by subclasses ---------------------------------
@@ -139,6 +163,21 @@ class SubmissionExporter:
         write_json(osp.join(self.root, MANIFEST), fresh)
         return fresh
 
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def _abandon(self) -> None:
+        """Stop the writer and give the lock back (a failed constructor)."""
+        try:
+            self._writer.close()
+        finally:
+            self._release_lock()
+
+    def check_folder(self) -> None:
+        """Check the finished folder (subclasses: every frame as the
+        manifest records it); called by :meth:`close` under the lock."""
+
     def _save_manifest(self) -> None:
         with writing_into(self.root):
             write_json(osp.join(self.root, MANIFEST), self.manifest)
@@ -174,15 +213,25 @@ class SubmissionExporter:
         self.num_submitted += 1
 
     def close(self) -> None:
-        """Wait for the writer; raises the first write error, if any
-        (:class:`ExportWriteError` for an ``OSError``)."""
-        self._writer.close()
+        """Wait for the writer, check the folder, give the lock back; raises
+        the first write error, if any (:class:`ExportWriteError` for an
+        ``OSError``)."""
+        try:
+            self._writer.close()
+            self.check_folder()
+        finally:
+            self._release_lock()
 
     def __enter__(self) -> 'SubmissionExporter':
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._writer.__exit__(exc_type, exc, tb)
+        try:
+            self._writer.__exit__(exc_type, exc, tb)
+            if exc_type is None:
+                self.check_folder()
+        finally:
+            self._release_lock()
 
 
 def as_2d_scores(scores, name: str) -> np.ndarray:

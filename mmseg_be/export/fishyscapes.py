@@ -45,6 +45,8 @@ class FishyscapesExporter(SubmissionExporter):
         size: ``(H, W)`` of the written maps; None keeps each input's size.
         overwrite: Replace another method's export instead of refusing.
         max_queue: Frames that may wait for the background writer.
+        lock: Hold the folder's lock (see :class:`SubmissionExporter`).
+        lock_timeout: Seconds to wait for another export's lock.
     """
 
     format_name = 'fishyscapes'
@@ -55,8 +57,11 @@ class FishyscapesExporter(SubmissionExporter):
                  score: str,
                  size: Optional[Tuple[int, int]] = FISHYSCAPES_SIZE,
                  overwrite: bool = False,
-                 max_queue: int = 8) -> None:
-        super().__init__(root, method, score, overwrite, max_queue)
+                 max_queue: int = 8,
+                 lock: bool = True,
+                 lock_timeout: float = 0.0) -> None:
+        super().__init__(root, method, score, overwrite, max_queue, lock,
+                         lock_timeout)
         self.size = tuple(size) if size is not None else None
 
     def existing_files(self) -> List[str]:

@@ -96,19 +96,19 @@ class SubmissionExportHook(Hook, AnomalyScoreUser):
         self.max_queue = max_queue
         self.exporter = None
 
-    def _make_exporter(self):
+    def _make_exporter(self, lock: bool = True):
         if self.format == 'smiyc':
             return SMIYCExporter(self.out_dir, self.method, self.dataset,
                                  describe_anomaly_score(self.anomaly_score),
                                  mapping=self.mapping,
                                  calib_frames=self.calib_frames,
                                  overwrite=self.overwrite,
-                                 max_queue=self.max_queue)
+                                 max_queue=self.max_queue, lock=lock)
         return FishyscapesExporter(self.out_dir, self.method,
                                    describe_anomaly_score(self.anomaly_score),
                                    size=self.fishyscapes_size,
                                    overwrite=self.overwrite,
-                                   max_queue=self.max_queue)
+                                   max_queue=self.max_queue, lock=lock)
 
     def before_test(self, runner) -> None:
         rank, world_size = get_dist_info()
@@ -117,14 +117,15 @@ class SubmissionExportHook(Hook, AnomalyScoreUser):
                 'A distributed SMIYC export needs a fixed score mapping '
                 '(each process would calibrate its own); pass mapping=dict('
                 "kind='minmax', low=..., high=...) or test in one process.")
-        # Rank 0 checks the folder and writes the manifest first; the others
-        # then find a matching manifest and join in.
+        # Rank 0 takes the folder's lock, checks the folder and writes the
+        # manifest first; the others then find a matching manifest and join
+        # in under rank 0's lock.
         if rank == 0:
             self.exporter = self._make_exporter()
         barrier()
         if rank != 0:
             self.overwrite = False
-            self.exporter = self._make_exporter()
+            self.exporter = self._make_exporter(lock=False)
 
     def after_test_iter(self,
                         runner,

@@ -4,7 +4,9 @@ Layout read by the benchmark kit::
 
     {root}/anomaly_p/{method}/{dataset}/{frame_id}.hdf5   dataset "value",
                                                           float16 in [0, 1],
-                                                          gzip level 9
+                                                          gzip level 9 (ours:
+                                                          the file attribute
+                                                          score_mapping)
     {root}/anomaly_p/{method}/{dataset}/score_mapping.json  (ours: the map
                                                           from raw scores)
     {root}/mmseg_be_export.json                           (ours: manifest)
@@ -14,19 +16,31 @@ Raw scores are mapped into [0, 1] by a :class:`ScoreMapping`: given, or a
 dataset (widened by ``calib_margin`` of the range on each side, so later
 frames are rarely clipped). The mapping is written to the manifest before
 any frame, and a resumed export reuses it, so all frames of a dataset share
-one mapping.
+one mapping. Each frame also records its mapping (an HDF5 attribute the kit
+does not read): a resumed export rewrites a frame whose mapping is not the
+manifest's, and closing the export checks that every frame of the folder
+carries the manifest's mapping. Under the folder's lock the manifest is read
+again before calibrating, so a mapping already recorded there is adopted,
+never replaced.
 """
 import glob
 import io
+import json
+import logging
 import os
 import os.path as osp
 from typing import List, Optional, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 
-from .base import SubmissionExporter, as_2d_scores, write_json, writing_into
+from .base import (ExportFolderError, SubmissionExporter, as_2d_scores,
+                   read_manifest, write_json, writing_into)
 from .mapping import ScoreMapping
 from .writer import atomic_write_bytes
+
+#: HDF5 attribute of a frame file: its mapping as JSON.
+MAPPING_ATTR = 'score_mapping'
 
 #: Dataset folder names the SMIYC kit reads.
 SMIYC_DATASETS = ('AnomalyTrack-all', 'AnomalyTrack-validation',
@@ -34,8 +48,10 @@ SMIYC_DATASETS = ('AnomalyTrack-all', 'AnomalyTrack-validation',
                   'LostAndFound-test', 'LostAndFound-train')
 
 
-def smiyc_frame_bytes(probs: np.ndarray) -> bytes:
-    """One frame's [0, 1] scores as the bytes of the kit's HDF5 file."""
+def smiyc_frame_bytes(probs: np.ndarray,
+                      mapping: Optional[ScoreMapping] = None) -> bytes:
+    """One frame's [0, 1] scores as the bytes of the kit's HDF5 file (with
+    the mapping that made them as an attribute, if given)."""
     import h5py
 
     # Built in memory: h5py never writes to the disk, so a full disk cannot
@@ -44,17 +60,27 @@ def smiyc_frame_bytes(probs: np.ndarray) -> bytes:
     with h5py.File(buffer, 'w') as f:
         f.create_dataset('value', data=probs.astype(np.float16),
                          compression='gzip', compression_opts=9)
+        if mapping is not None:
+            f.attrs[MAPPING_ATTR] = json.dumps(mapping.to_dict(),
+                                               sort_keys=True)
     return buffer.getvalue()
 
 
-def write_smiyc_frame(path: str, probs: np.ndarray) -> None:
+def write_smiyc_frame(path: str,
+                      probs: np.ndarray,
+                      mapping: Optional[ScoreMapping] = None) -> None:
     """Write one frame's [0, 1] scores as the kit expects (atomically).
+
+    Args:
+        path: The frame file.
+        probs: ``(H, W)`` scores in [0, 1].
+        mapping: The mapping that made them, recorded in the file.
 
     Raises:
         OSError: The write failed (e.g. disk full); ``path`` is unchanged
             and no temporary file is left.
     """
-    data = smiyc_frame_bytes(probs)
+    data = smiyc_frame_bytes(probs, mapping)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     atomic_write_bytes(path, data)
 
@@ -79,6 +105,22 @@ def read_smiyc_frame(path: str) -> np.ndarray:
         return data[()]
 
 
+def read_frame_mapping(path: str) -> Optional[ScoreMapping]:
+    """The mapping recorded in a frame file (None: not recorded, e.g. a
+    frame of an earlier version, or not a readable frame)."""
+    import h5py
+    try:
+        with h5py.File(path, 'r') as f:
+            text = f.attrs.get(MAPPING_ATTR)
+    except OSError:
+        return None
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode()
+    return ScoreMapping.from_dict(json.loads(text))
+
+
 class SMIYCExporter(SubmissionExporter):
     """Write SegmentMeIfYouCan submission frames in the background.
 
@@ -94,6 +136,8 @@ class SMIYCExporter(SubmissionExporter):
         calib_margin: Fraction of the calibrated range added on each side.
         overwrite: Replace another method's export instead of refusing.
         max_queue: Frames that may wait for the background writer.
+        lock: Hold the folder's lock (see :class:`SubmissionExporter`).
+        lock_timeout: Seconds to wait for another export's lock.
     """
 
     format_name = 'smiyc'
@@ -107,21 +151,31 @@ class SMIYCExporter(SubmissionExporter):
                  calib_frames: int = 8,
                  calib_margin: float = 0.05,
                  overwrite: bool = False,
-                 max_queue: int = 8) -> None:
+                 max_queue: int = 8,
+                 lock: bool = True,
+                 lock_timeout: float = 0.0) -> None:
         if not dataset or '/' in dataset:
             raise ValueError(f'Invalid SMIYC dataset name {dataset!r}; the '
                              f'kit reads {SMIYC_DATASETS}.')
         if calib_frames < 1:
             raise ValueError(f'calib_frames must be >= 1, got {calib_frames}.')
-        super().__init__(root, method, score, overwrite, max_queue)
+        super().__init__(root, method, score, overwrite, max_queue, lock,
+                         lock_timeout)
+        try:
+            self._adopt(dataset, mapping, calib_frames, calib_margin)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _adopt(self, dataset: str, mapping: Optional[ScoreMapping],
+               calib_frames: int, calib_margin: float) -> None:
         self.dataset = dataset
         self.calib_frames = calib_frames
         self.calib_margin = calib_margin
-        self.folder = osp.join(root, 'anomaly_p', method, dataset)
+        self.folder = osp.join(self.root, 'anomaly_p', self.method, dataset)
         self._pending: List[Tuple[str, np.ndarray]] = []
-        recorded = self.manifest['datasets'].get(dataset, {}).get('mapping')
+        recorded = self._recorded_mapping(self.manifest)
         if recorded is not None:
-            recorded = ScoreMapping.from_dict(recorded)
             if mapping is not None and mapping != recorded:
                 raise ValueError(
                     f'{self.folder} was exported with the mapping '
@@ -148,22 +202,45 @@ class SMIYCExporter(SubmissionExporter):
         return osp.join(self.folder, f'{frame_id}.hdf5')
 
     def frame_done(self, frame_id: str) -> bool:
-        """Whether a frame can be skipped when resuming."""
-        return self.is_done(self.frame_path(frame_id))
+        """Whether a frame can be skipped when resuming: complete, and made
+        with the manifest's mapping (any other frame is written again)."""
+        path = self.frame_path(frame_id)
+        return (self.mapping is not None and self.is_done(path)
+                and read_frame_mapping(path) == self.mapping)
+
+    def _recorded_mapping(self, manifest: Optional[dict]
+                          ) -> Optional[ScoreMapping]:
+        entry = ((manifest or {}).get('datasets') or {}).get(self.dataset)
+        recorded = (entry or {}).get('mapping')
+        return None if recorded is None else ScoreMapping.from_dict(recorded)
 
     def _record_mapping(self) -> None:
         record = dict(mapping=self.mapping.to_dict(), score=self.score,
                       method=self.method)
-        self.manifest['datasets'][self.dataset] = record
+        # The manifest as it is on disk now, so other datasets' records
+        # stay.
+        self.manifest = read_manifest(self.root) or self.manifest
+        self.manifest.setdefault('datasets', {})[self.dataset] = record
         self._save_manifest()
         with writing_into(self.root):
             write_json(osp.join(self.folder, 'score_mapping.json'), record)
 
     def _calibrate(self) -> None:
-        base = ScoreMapping.calibrate([s for _, s in self._pending])
-        pad = self.calib_margin * (base.high - base.low)
-        self.mapping = ScoreMapping('minmax', base.low - pad, base.high + pad)
-        self._record_mapping()
+        # Read again: a mapping recorded meanwhile (by an export that did not
+        # take the lock) is adopted, so the dataset keeps one mapping.
+        recorded = self._recorded_mapping(read_manifest(self.root))
+        if recorded is not None:
+            print_log(f'{self.folder}: adopting the mapping '
+                      f'{recorded.to_dict()} recorded by another export '
+                      'instead of calibrating a second one.',
+                      logger='current', level=logging.WARNING)
+            self.mapping = recorded
+        else:
+            base = ScoreMapping.calibrate([s for _, s in self._pending])
+            pad = self.calib_margin * (base.high - base.low)
+            self.mapping = ScoreMapping('minmax', base.low - pad,
+                                        base.high + pad)
+            self._record_mapping()
         for frame_id, scores in self._pending:
             self._queue_frame(frame_id, scores)
         self._pending = []
@@ -171,7 +248,8 @@ class SMIYCExporter(SubmissionExporter):
     def _queue_frame(self, frame_id: str, scores: np.ndarray) -> None:
         probs = self.mapping(scores, dtype=np.float16)
         path = self.frame_path(frame_id)
-        self._queue(lambda: write_smiyc_frame(path, probs))
+        mapping = self.mapping
+        self._queue(lambda: write_smiyc_frame(path, probs, mapping))
 
     def add(self, frame_id: str, scores) -> bool:
         """Queue one frame's raw scores (skipped when already exported).
@@ -184,7 +262,8 @@ class SMIYCExporter(SubmissionExporter):
         Returns:
             bool: False when the frame was skipped (resume).
         """
-        if not self.overwrite and self.frame_done(frame_id):
+        if (not self.overwrite and self.mapping is not None
+                and self.frame_done(frame_id)):
             self.num_skipped += 1
             return False
         scores = as_2d_scores(scores, frame_id).astype(np.float32)
@@ -195,6 +274,34 @@ class SMIYCExporter(SubmissionExporter):
         else:
             self._queue_frame(frame_id, scores)
         return True
+
+    def check_folder(self) -> None:
+        """Every frame of the dataset's folder carries the manifest's mapping.
+
+        Raises:
+            ExportFolderError: Frames made with another mapping (named).
+        """
+        recorded = self._recorded_mapping(read_manifest(self.root))
+        if recorded is None:
+            return
+        other, unknown = [], []
+        for path in sorted(glob.glob(osp.join(self.folder, '*.hdf5'))):
+            mapping = read_frame_mapping(path)
+            if mapping is None:
+                unknown.append(path)
+            elif mapping != recorded:
+                other.append(f'{osp.basename(path)} ({mapping.to_dict()})')
+        if unknown:
+            print_log(f'{len(unknown)} frames of {self.folder} record no '
+                      f'mapping (written by an earlier version?), e.g. '
+                      f'{unknown[0]}; they cannot be checked.',
+                      logger='current', level=logging.WARNING)
+        if other:
+            raise ExportFolderError(
+                f'{self.folder}: {len(other)} frames were made with another '
+                f'score mapping than the manifest\'s {recorded.to_dict()}: '
+                f'{", ".join(other[:5])}. The folder mixes two mappings; run '
+                'the export again with --overwrite.')
 
     def close(self) -> None:
         """Calibrate on the frames held back (if any), then finish writing."""

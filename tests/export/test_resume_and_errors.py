@@ -54,11 +54,11 @@ def test_error_in_the_middle_then_resume(tmp_path, monkeypatch):
     real_write = smiyc_module.write_smiyc_frame
     calls = []
 
-    def flaky_write(path, probs):
+    def flaky_write(path, probs, mapping=None):
         calls.append(path)
         if len(calls) == 4:
             raise OSError(28, 'No space left on device')
-        real_write(path, probs)
+        real_write(path, probs, mapping)
 
     monkeypatch.setattr(smiyc_module, 'write_smiyc_frame', flaky_write)
     with pytest.raises(RuntimeError, match='No space left') as info:
