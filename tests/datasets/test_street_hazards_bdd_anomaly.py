@@ -22,7 +22,9 @@ from mmseg_be.datasets.releases import ReleaseMismatchWarning
 from mmseg_be.outliers.synthetic import write_synthetic_bank
 from tests.datasets import ood_fixtures as fx
 from tests.helpers import REPO
-from tests.tools.test_segmentor_families import oracle_metrics
+# small_model_cpu_settings: an autouse fixture (one thread, no oneDNN).
+from tests.tools.test_segmentor_families import (  # noqa: F401
+    oracle_metrics, small_model_cpu_settings)
 
 
 @pytest.fixture(autouse=True)
@@ -114,16 +116,6 @@ def bigger_fixture_images(monkeypatch):
     """Fixture images a CPU-sized network can run on (32x48)."""
     monkeypatch.setattr(fx, 'H', 32)
     monkeypatch.setattr(fx, 'W', 48)
-
-
-@pytest.fixture(autouse=True)
-def cpu_settings():
-    previous = torch.backends.mkldnn.enabled, torch.get_num_threads()
-    torch.backends.mkldnn.enabled = False
-    torch.set_num_threads(1)
-    yield
-    torch.backends.mkldnn.enabled = previous[0]
-    torch.set_num_threads(previous[1])
 
 
 def small_runner_settings(cfg: Config, work_dir: str,
