@@ -42,10 +42,12 @@ def add_mim_extension() -> None:
         if editable:
             os.symlink(osp.relpath(src, mim_dir), dst)
         else:
-            # The demo (demo/ and its tools/demo*.py shims) is an example
-            # that runs from a checkout, not part of the installed library.
+            # The demo (demo/ and its shims tools/demo.py, demo_study.py)
+            # is an example that runs from a checkout, not part of the
+            # installed library; its configs are (they are plain configs).
+            skip = ('demo.py', 'demo_study.py') if item == 'tools' else ()
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns(
-                '__pycache__', '*.pyc', 'demo*.py'))
+                '__pycache__', '*.pyc', *skip))
 
 
 # Ranges a GPU user can live with; requirements/cpu.txt pins a set known to
