@@ -184,10 +184,9 @@ def study_figure(records: Sequence[Mapping], methods: Sequence[str],
     ax.set_ylabel('AP (%)')
     ax.set_title('final AP per run (dots), mean +- sd')
     ax = axes[1]
+    contrasts = [m for m in contrasts if pairs(records, m, baseline)['a']]
     for i, m in enumerate(contrasts):
         p = pairs(records, m, baseline)
-        if not p['a']:
-            continue
         d = np.asarray(p['a']) - np.asarray(p['b'])
         ax.scatter(np.full(d.size, i) + np.linspace(-0.1, 0.1, d.size), d,
                    s=18, color=color[m])
@@ -197,6 +196,7 @@ def study_figure(records: Sequence[Mapping], methods: Sequence[str],
                         yerr=[[s['mean'] - s['low']], [s['high'] - s['mean']]],
                         fmt='o', color='k', capsize=4)
     ax.axhline(0, color='grey', lw=0.8)
+    ax.set_xlim(-0.6, max(len(contrasts), 1) - 0.4)
     ax.set_xticks(range(len(contrasts)))
     ax.set_xticklabels([f'{labels.get(m, m)}\n- {labels.get(baseline)}'
                         for m in contrasts], fontsize=8)
