@@ -24,7 +24,7 @@ street_hazards_geometric = [
     dict(type='RandomFlip', prob=0.5),
 ]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
 ] + street_hazards_geometric + [
     dict(type='PhotoMetricDistortion'),
@@ -33,7 +33,7 @@ train_pipeline = [
 # Pasting as in _base_/datasets/cityscapes_coco_outliers.py (one COCO object
 # in 1/11 of the samples, native scale, before the geometric transforms).
 outlier_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageStoredOrientation'),
     dict(type='LoadAnnotations'),
     dict(
         type='PasteOutliers',
