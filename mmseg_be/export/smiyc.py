@@ -306,10 +306,18 @@ class SMIYCExporter(SubmissionExporter):
     def close(self) -> None:
         """Calibrate on the frames held back (if any), then finish writing."""
         if self._pending:
-            self._calibrate()
+            self._calibrate_or_abandon()
         super().close()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None and self._pending:
-            self._calibrate()
+            self._calibrate_or_abandon()
         super().__exit__(exc_type, exc, tb)
+
+    def _calibrate_or_abandon(self) -> None:
+        # A failure here still stops the writer and gives the lock back.
+        try:
+            self._calibrate()
+        except BaseException:
+            self._abandon()
+            raise
