@@ -77,7 +77,8 @@ def export_images(predict: Predictor,
     Frames already exported (valid final file) are skipped before inference,
     unreadable images (missing, a broken link, truncated, corrupt: the
     predictor raises :class:`~mmseg_be.utils.image_io.UnreadableImageError`,
-    as the inferencer's reader does) are skipped and listed in the report and in the manifest's ``unreadable``;
+    as the inferencer's reader does) are skipped and listed in the report
+    and in the manifest's ``unreadable``;
     writing runs in a background thread and its errors are raised here (a
     write error as :class:`~mmseg_be.export.writer.ExportWriteError`, with
     no partial file left). The exporter is closed at the end.
