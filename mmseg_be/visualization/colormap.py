@@ -296,6 +296,18 @@ def draw_colorbar(height: int,
     return picture[:height, :width]
 
 
+def _white_strip(width: int, height: int):
+    """A bare white matplotlib figure of ``width`` x ``height`` pixels (no
+    pyplot state) and its dpi."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    dpi = 100.0
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi,
+                 facecolor='white')
+    FigureCanvasAgg(fig)
+    return fig, dpi
+
+
 def render_text(text: str, width: int, height: int,
                 fontsize: Optional[float] = None,
                 color: Sequence[float] = (0, 0, 0)) -> np.ndarray:
@@ -313,12 +325,7 @@ def render_text(text: str, width: int, height: int,
     Returns:
         np.ndarray: ``(height, width, 3)`` uint8 RGB picture.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    dpi = 100.0
-    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi,
-                 facecolor='white')
-    FigureCanvasAgg(fig)
+    fig, dpi = _white_strip(width, height)
     size = fontsize or height * 0.55 * 72.0 / dpi
     label = fig.text(0.5, 0.5, text, ha='center', va='center',
                      fontsize=size, color=color)
@@ -341,13 +348,8 @@ def draw_legend(entries: Sequence[Tuple[str, Sequence[int]]], width: int,
     Returns:
         np.ndarray: ``(height, width, 3)`` uint8 RGB picture.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
-    dpi = 100.0
-    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi,
-                 facecolor='white')
-    FigureCanvasAgg(fig)
+    fig, dpi = _white_strip(width, height)
     handles = [Patch(facecolor=np.asarray(c, float) / 255.0,
                      edgecolor='0.3', label=name) for name, c in entries]
     size = height * 0.5 * 72.0 / dpi
