@@ -6,7 +6,6 @@ starts from (``load_from``) is the model of the zoo config that MMSeg's
 metafile lists for that file, so that model's state dict stands in for the
 download.
 """
-import functools
 import glob
 import os.path as osp
 
@@ -153,10 +152,8 @@ def build(model_cfg):
     return MODELS.build(model_cfg)
 
 
-@functools.lru_cache(maxsize=None)
 def zoo_checkpoint(weights_file: str) -> dict:
-    """The zoo model's weights as its checkpoint holds them (one build per
-    zoo model and test process)."""
+    """The zoo model's weights as its checkpoint holds them."""
     model_cfg = Config.fromfile(zoo_config_of(weights_file)).model
     return {'state_dict': build(model_cfg).state_dict()}
 

@@ -202,7 +202,7 @@ def test_bad_inputs(coco, tmp_path):
         build(root, str(tmp_path / 'b4'), min_area=10**7)
 
 
-def test_command_line(coco, tmp_path):
+def test_command_line(coco, tmp_path, capsys):
     root, _ = coco
     tool = osp.join(REPO, 'tools', 'prepare_coco_outliers.py')
     out = str(tmp_path / 'bank')
@@ -215,8 +215,11 @@ def test_command_line(coco, tmp_path):
     spec = importlib.util.spec_from_file_location('prepare_coco', tool)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    with pytest.raises(SystemExit, match='instances_train2017.json'):
+    with pytest.raises(SystemExit) as info:
         module.main([str(tmp_path / 'x'), out])
+    # A missing annotation file is bad input: exit status 2, named on stderr.
+    assert info.value.code == 2
+    assert 'instances_train2017.json' in capsys.readouterr().err
 
 
 def test_truncated_jpeg_is_skipped_listed_and_counted(tmp_path):
