@@ -59,10 +59,11 @@ def released_names_and_shapes() -> List[Tuple[str, Tuple[int, ...]]]:
         return [(n, tuple(s)) for n, s in json.load(f)['state_dict']]
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=1)
 def released_state_dict(num_outputs: int = 19) -> Dict[str, torch.Tensor]:
     """A released ``DeepWV3Plus`` state dict (no prefix) with the fixture's
-    names and shapes; ``num_outputs`` 20 for the abstention head. Cached:
+    names and shapes; ``num_outputs`` 20 for the abstention head. Cached
+    (the last one only: each is 1.1 GB):
     copy the dict (``dict(...)``) and replace tensors, never change them in
     place."""
     state = {}

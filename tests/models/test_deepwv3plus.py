@@ -52,13 +52,18 @@ def balanced_energy_file(state):
             'epoch': 19, 'iteration': 0}
 
 
-def build_model(abstention: bool):
+def build_model(abstention: bool, state):
+    """The config base's model holding ``state`` itself (built on the meta
+    device, the tensors assigned: no initialisation, no copy)."""
     register_all_modules(init_default_scope=True)
     cfg = copy.deepcopy(Config.fromfile(MODEL_BASE).model)
     cfg.backbone.norm_cfg = cfg.decode_head.norm_cfg = dict(type='BN')
     if abstention:
         cfg.decode_head.type = 'AbstentionDeepWV3PlusHead'
-    return MODELS.build(cfg)
+    with torch.device('meta'):
+        model = MODELS.build(cfg)
+    model.load_state_dict(state, strict=True, assign=True)
+    return model.eval()
 
 
 def max_rel_diff(ours: np.ndarray, released: np.ndarray) -> float:
@@ -72,9 +77,8 @@ def test_logits_equal_the_released_network(num_outputs):
                      else balanced_energy_file(state))
     conversion = convert_state_dict(released_file)
     assert conversion.num_outputs == num_outputs
-    model = build_model(abstention=num_outputs == 20)
-    model.load_state_dict(conversion.state_dict, strict=True)
-    model = model.double().eval()
+    model = build_model(num_outputs == 20, conversion.state_dict)
+    assert next(model.parameters()).dtype == torch.float64
     x = rw.fixture_input()
     with torch.no_grad():
         raw = model.decode_head.forward(model.extract_feat(x))
@@ -99,9 +103,7 @@ def test_a_wrong_weight_is_detected():
     key = 'mod5.block2.convs.bn2.0.running_var'
     state[key] = state[key] * 1.01
     conversion = convert_state_dict(nvidia_file(state))
-    model = build_model(abstention=False)
-    model.load_state_dict(conversion.state_dict, strict=True)
-    model = model.double().eval()
+    model = build_model(False, conversion.state_dict)
     x = rw.fixture_input()
     with torch.no_grad():
         logits = model.encode_decode(
