@@ -189,7 +189,12 @@ def test_r50_leaf_is_the_r101_leaf_but_depth_and_weights(folder, kind):
         REPO, 'configs', folder, name.format(depth))).to_dict())
         for depth in ('deeplabv3plus_r50-d8', 'deeplabv3plus_r101-d8'))
     differing = {k for k in set(r50) | set(r101) if r50.get(k) != r101.get(k)}
-    assert differing == {'model.backbone.depth', 'load_from'}
+    expected = {'model.backbone.depth', 'load_from'}
+    if kind == 'balanced-energy':  # each model's own estimated prior
+        expected |= {'prior_file', 'model.decode_head.loss_decode[1].prior'}
+        assert r50['prior_file'].endswith(
+            'deeplabv3plus_r50-d8_cityscapes-coco.json')
+    assert differing == expected
     assert (r50['model.backbone.depth'], r101['model.backbone.depth']) == \
         (50, 101)
     assert 'deeplabv3plus_r50-d8_512x1024_80k_cityscapes' in r50['load_from']
@@ -228,15 +233,31 @@ RELEASED_PRIOR = [
     0.0094
 ]
 RELEASED_PRIOR_LEAVES = [
-    'balanced_energy/deeplabv3plus_r101-d8_balanced-energy_4xb2-8k_'
-    'cityscapes-coco-512x1024.py',
-    'balanced_energy/deeplabv3plus_r50-d8_balanced-energy_4xb2-8k_'
-    'cityscapes-coco-512x1024.py',
-    'balanced_energy/deeplabv3plus_r101-d8_pal-balanced-energy_1xb8-8k_'
-    'cityscapes-coco-900x900.py',
     'balanced_energy/deepwv3plus_wrn38-d8_pal-balanced-energy_1xb8-8k_'
     'cityscapes-coco-900x900.py',
 ]
+# The MMSeg DeepLabV3+ leaves: the prior their own zoo checkpoint gives,
+# estimated into this file (the PAL recipe starts from the R-101 one).
+ESTIMATED_PRIOR_LEAVES = {
+    'balanced_energy/deeplabv3plus_r101-d8_balanced-energy_4xb2-8k_'
+    'cityscapes-coco-512x1024.py': 'deeplabv3plus_r101-d8',
+    'balanced_energy/deeplabv3plus_r50-d8_balanced-energy_4xb2-8k_'
+    'cityscapes-coco-512x1024.py': 'deeplabv3plus_r50-d8',
+    'balanced_energy/deeplabv3plus_r101-d8_pal-balanced-energy_1xb8-8k_'
+    'cityscapes-coco-900x900.py': 'deeplabv3plus_r101-d8',
+}
+
+
+@pytest.mark.parametrize('leaf', sorted(ESTIMATED_PRIOR_LEAVES))
+def test_deeplabv3plus_leaves_read_their_estimated_prior(leaf):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', leaf))
+    (loss_cfg, ) = [loss for loss in cfg.model.decode_head.loss_decode
+                    if loss.type == 'BalancedEnergyLoss']
+    model = ESTIMATED_PRIOR_LEAVES[leaf]
+    assert loss_cfg.prior == cfg.prior_file == \
+        f'work_dirs/priors/{model}_cityscapes-coco.json'
+    # The file is written with the zoo checkpoint the leaf starts from.
+    assert osp.basename(cfg.load_from).startswith(model + '_512x1024_80k')
 
 
 @pytest.mark.parametrize('leaf', RELEASED_PRIOR_LEAVES)

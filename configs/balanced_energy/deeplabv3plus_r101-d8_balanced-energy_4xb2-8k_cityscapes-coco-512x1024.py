@@ -3,10 +3,14 @@
 # alpha 5, gamma 3, lambda_sparse 5e-4, lambda_smooth 3e-6, weight 0.1),
 # starting from MMSeg's Cityscapes model-zoo checkpoint. Download it first:
 #   mkdir -p checkpoints && wget -P checkpoints https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3plus/deeplabv3plus_r101-d8_512x1024_80k_cityscapes/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth
-# The prior: the released 19 Cityscapes values, by name
-# ('cityscapes-coco-released', mmseg_be/models/losses/prior.py); replace it
-# with your own estimate (tools/estimate_prior.py, docs/method.md) as
-# prior='prior.json'.
+# The class prior belongs to the model that sees the outliers: estimate it
+# with this zoo checkpoint before training (docs/getting_started.md; while
+# the file is missing tools/train.py stops with this command):
+#   python tools/estimate_prior.py configs/balanced_energy/deeplabv3plus_r101-d8_balanced-energy_4xb2-8k_cityscapes-coco-512x1024.py \
+#       checkpoints/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth \
+#       --prior-file work_dirs/priors/deeplabv3plus_r101-d8_cityscapes-coco.json
+# The released prior ('cityscapes-coco-released') was estimated with the
+# released WideResNet38 network (configs/balanced_energy/deepwv3plus_*).
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     'mmseg::_base_/default_runtime.py',
@@ -17,14 +21,14 @@ _base_ = [
 custom_imports = dict(imports=['mmseg_be'], allow_failed_imports=False)
 
 load_from = 'checkpoints/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_20200606_114143-068fcfe9.pth'  # noqa
+prior_file = 'work_dirs/priors/deeplabv3plus_r101-d8_cityscapes-coco.json'
 model = dict(
     pretrained=None,  # weights come from load_from
     data_preprocessor=dict(size=(512, 1024)),
     backbone=dict(depth=101),
     decode_head=dict(loss_decode=[
         dict(type='OODCrossEntropyLoss', loss_weight=1.0),
-        dict(type='BalancedEnergyLoss', prior='cityscapes-coco-released',
-             loss_weight=0.1),
+        dict(type='BalancedEnergyLoss', prior=prior_file, loss_weight=0.1),
     ]),
     auxiliary_head=dict(
         loss_decode=dict(

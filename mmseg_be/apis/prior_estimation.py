@@ -24,30 +24,54 @@ from mmseg_be.models.losses.prior import (names_a_prior_file,
 from mmseg_be.utils.atomic_io import atomic_write_bytes
 
 
-def without_missing_prior_files(node, found: Optional[list] = None) -> list:
-    """Set ``prior=None`` wherever a loss names a prior file not yet written.
+def missing_prior_files(node, key: str = 'model') -> List[tuple]:
+    """Where a loss names a prior file that does not exist.
+
+    Args:
+        node: A config node (``cfg.model``); dicts and lists are walked.
+        key: The dotted config key of ``node`` (``--cfg-options`` syntax).
+
+    Returns:
+        list[tuple[str, str]]: ``(key, path)`` per missing file, ``key``
+        being the loss's ``prior`` entry, e.g.
+        ``'model.decode_head.loss_decode.1.prior'``. A prior named by
+        :data:`~mmseg_be.models.losses.NAMED_PRIORS` and ``'online'`` are
+        not files (:func:`~mmseg_be.models.losses.prior.names_a_prior_file`).
+    """
+    found = []
+    if isinstance(node, dict):
+        prior = node.get('prior')
+        if names_a_prior_file(prior) and not osp.isfile(prior):
+            found.append((f'{key}.prior', prior))
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = enumerate(node)
+    else:
+        return found
+    for name, value in items:
+        found.extend(missing_prior_files(value, f'{key}.{name}'))
+    return found
+
+
+def without_missing_prior_files(model_cfg) -> list:
+    """Set ``prior=None`` wherever a loss of ``model_cfg`` names a prior
+    file not yet written.
 
     The usual flow estimates the prior with the fine-tuning config before
-    its prior file exists; the losses play no part in the estimate. A
-    prior named by :data:`~mmseg_be.models.losses.NAMED_PRIORS` and
-    ``'online'`` are not files and are kept
-    (:func:`~mmseg_be.models.losses.prior.names_a_prior_file`).
+    its prior file exists; the losses play no part in the estimate, nor in
+    a test.
 
     Returns:
         list: The paths that were dropped.
     """
-    found = [] if found is None else found
-    if isinstance(node, dict):
-        prior = node.get('prior')
-        if names_a_prior_file(prior) and not osp.isfile(prior):
-            node['prior'] = None
-            found.append(prior)
-        for value in node.values():
-            without_missing_prior_files(value, found)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            without_missing_prior_files(value, found)
-    return found
+    missing = missing_prior_files(model_cfg)
+    for key, _ in missing:
+        node = model_cfg
+        for part in key.split('.')[1:-1]:
+            node = node[int(part)] if isinstance(node, (list, tuple)) \
+                else node[part]
+        node['prior'] = None
+    return [path for _, path in missing]
 
 
 def forced_paste_pipeline(pipeline: List[dict],

@@ -10,7 +10,9 @@ foreign file stops the tool with a message naming it. A ``load_from``
 checkpoint must fit the model exactly, apart from the parts
 named by ``--partial-load`` or by the config's ``partial_load`` list (e.g.
 ``partial_load = ['decode_head.conv_seg']`` where a classifier of another
-size is trained afresh).
+size is trained afresh). A class-prior file that a loss names and that does
+not exist stops the tool before the model is built, with the
+``tools/estimate_prior.py`` command that writes it.
 """
 import argparse
 import logging
@@ -55,6 +57,7 @@ def _train(args: argparse.Namespace) -> None:
     from mmseg_be.engine.checkpoint_fit import read_checkpoint
 
     cfg = load_config(args)
+    check_prior_files(cfg, args.config)
     # The file the run starts from, as mmengine's Runner picks it: read
     # (and refused with its name) before the runner does any work.
     start = cfg.get('load_from')
@@ -81,6 +84,39 @@ def _train(args: argparse.Namespace) -> None:
                          checkpoint)
     del checkpoint
     runner.train()
+
+
+def check_prior_files(cfg, config: str) -> None:
+    """Stop with the command that writes it if a loss's prior file is
+    missing.
+
+    The prior belongs to the in-distribution model the run starts from, so
+    the command estimates it with ``load_from`` over the pipeline of the
+    config, or of ``prior_estimate_config`` where the config names one (a
+    recipe whose head does not fit that checkpoint, as the PAL recipe's
+    20-output head).
+
+    Raises:
+        SettingsError: naming the file, its config key and the command.
+    """
+    from mmseg_be.apis import missing_prior_files
+    from mmseg_be.utils.errors import SettingsError
+    missing = missing_prior_files(cfg.model)
+    if not missing:
+        return
+    source = cfg.get('prior_estimate_config') or config
+    checkpoint = cfg.get('load_from') or 'CHECKPOINT'
+    lines = []
+    for key, path in missing:
+        lines.append(
+            f'the class prior file {path} ({key}) does not exist. Estimate '
+            'it with the in-distribution checkpoint the run starts from:\n'
+            f'  python tools/estimate_prior.py {source} {checkpoint} '
+            f'--prior-file {path}\n'
+            f'or name another prior with --cfg-options {key}=... (the '
+            'released prior, cityscapes-coco-released, was estimated with '
+            'the released WideResNet38 network: docs/getting_started.md)')
+    raise SettingsError('\n'.join(lines))
 
 
 if __name__ == '__main__':

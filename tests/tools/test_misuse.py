@@ -14,7 +14,7 @@ from mmengine.config import Config
 import mmseg_be  # noqa: F401
 from mmseg_be.cli import estimate_prior, export, test, train, visualize
 from mmseg_be.cli.common import EXIT_USAGE
-from tests.helpers import write_toy_ood_checkpoint
+from tests.helpers import REPO, write_toy_ood_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -151,3 +151,48 @@ def test_old_spellings_still_work_with_a_warning(capsys):
     # The current spellings do not warn.
     export.parse_args(['c', 'k', '--submission', 'd', '--method', 'm'])
     assert capsys.readouterr().err == ''
+
+
+R101 = ('configs/balanced_energy/deeplabv3plus_r101-d8_balanced-energy_'
+        '4xb2-8k_cityscapes-coco-512x1024.py')
+PAL = ('configs/balanced_energy/deeplabv3plus_r101-d8_pal-balanced-energy_'
+       '1xb8-8k_cityscapes-coco-900x900.py')
+ZOO_R101 = ('checkpoints/deeplabv3plus_r101-d8_512x1024_80k_cityscapes_'
+            '20200606_114143-068fcfe9.pth')
+
+
+@pytest.mark.parametrize('config', [R101, PAL])
+def test_missing_prior_file_stops_train_with_the_command(
+        config, tmp_path, monkeypatch, capsys):
+    # A folder without the prior file (the configs name it relative to the
+    # working directory, as the getting-started walk does).
+    monkeypatch.chdir(tmp_path)
+    code = exit_code(train.main, [osp.join(REPO, config)])
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    prior = 'work_dirs/priors/deeplabv3plus_r101-d8_cityscapes-coco.json'
+    # The PAL recipe's prior is estimated with the R-101 config, whose
+    # 19-output head fits the zoo checkpoint.
+    estimate = R101 if config == PAL else osp.join(REPO, config)
+    assert f'the class prior file {prior} ' \
+        '(model.decode_head.loss_decode.1.prior) does not exist' in err
+    assert f'python tools/estimate_prior.py {estimate} {ZOO_R101} ' \
+        f'--prior-file {prior}' in err
+    assert 'model.decode_head.loss_decode.1.prior=...' in err
+
+
+def test_released_prior_is_chosen_on_the_command_line(tmp_path,
+                                                      monkeypatch):
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from mmseg_be.cli.common import load_config
+    monkeypatch.chdir(tmp_path)  # no prior file here
+    args = train.parse_args([
+        osp.join(REPO, R101), '--cfg-options',
+        'model.decode_head.loss_decode.1.prior=cityscapes-coco-released'])
+    cfg = load_config(args)
+    train.check_prior_files(cfg, args.config)  # nothing missing
+    init_default_scope('mmseg')
+    loss = MODELS.build(cfg.model.decode_head.loss_decode[1])
+    assert loss.prior_source == 'cityscapes-coco-released'

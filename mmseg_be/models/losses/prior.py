@@ -127,9 +127,7 @@ def load_prior_file(path: str) -> ClassPrior:
             inconsistent.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'Prior file {path} not found. Write one with '
-            '`python tools/estimate_prior.py` or pass the prior as a list.')
+        raise FileNotFoundError(missing_prior_message(path))
     with open(path, encoding='utf-8') as f:
         try:
             data = json.load(f)
@@ -160,6 +158,18 @@ def load_prior_file(path: str) -> ClassPrior:
         values=values,
         class_names=None if names is None else [str(n) for n in names],
         source=path)
+
+
+def missing_prior_message(path: str) -> str:
+    """What to do about a prior file that does not exist: the command that
+    writes it (CONFIG and CHECKPOINT: the fine-tuning config and the
+    in-distribution checkpoint it starts from; ``tools/train.py`` names
+    both)."""
+    return (f'The class prior file {path} does not exist (nor is it a '
+            f'named prior: {", ".join(sorted(NAMED_PRIORS))}). Estimate it '
+            'with the in-distribution checkpoint the fine-tuning starts '
+            f'from: python tools/estimate_prior.py CONFIG CHECKPOINT '
+            f'--prior-file {path}')
 
 
 def names_a_prior_file(prior: object) -> bool:
@@ -199,11 +209,7 @@ def resolve_prior(prior: PriorLike,
             class_names=None, source=prior)
     elif isinstance(prior, str):
         if not osp.isfile(prior):
-            raise FileNotFoundError(
-                f'Prior {prior!r} is neither a known prior name '
-                f'({", ".join(sorted(NAMED_PRIORS))}) nor an existing file. '
-                'Write a prior file with `python tools/estimate_prior.py` or '
-                'pass the prior as a list.')
+            raise FileNotFoundError(missing_prior_message(prior))
         resolved = load_prior_file(prior)
     else:
         resolved = ClassPrior(

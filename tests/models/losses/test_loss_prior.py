@@ -114,7 +114,18 @@ def test_unknown_prior_name_lists_the_known_names(tmp_path):
     with pytest.raises(FileNotFoundError,
                        match='cityscapes-coco-released') as err:
         BalancedEnergyLoss(prior='cityscapes-coco')
-    assert "'cityscapes-coco'" in str(err.value)
+    assert 'file cityscapes-coco does not exist' in str(err.value)
     # A string that is not a name is still a file path.
     path = write_prior(tmp_path / 'p.json', [0.5, 0.5])
     assert resolve_prior(path).source == path
+
+
+def test_missing_prior_file_names_the_command_that_writes_it(tmp_path):
+    path = str(tmp_path / 'priors' / 'model.json')
+    for build in (lambda: BalancedEnergyLoss(prior=path),
+                  lambda: load_prior_file(path)):
+        with pytest.raises(FileNotFoundError) as err:
+            build()
+        assert str(err.value).endswith(
+            'python tools/estimate_prior.py CONFIG CHECKPOINT '
+            f'--prior-file {path}')
