@@ -22,14 +22,15 @@ from mmseg_be.constants import OUTLIER_LABEL
 from mmseg_be.models.losses.prior import (names_a_prior_file,
                                           outlier_class_counts)
 from mmseg_be.utils.atomic_io import atomic_write_bytes
+from mmseg_be.utils.config_nodes import config_dicts
 
 
-def missing_prior_files(node, key: str = 'model') -> List[tuple]:
+def missing_prior_files(model_cfg, key: str = 'model') -> List[tuple]:
     """Where a loss names a prior file that does not exist.
 
     Args:
-        node: A config node (``cfg.model``); dicts and lists are walked.
-        key: The dotted config key of ``node`` (``--cfg-options`` syntax).
+        model_cfg: A model config (``cfg.model``).
+        key: Its dotted config key (``--cfg-options`` syntax).
 
     Returns:
         list[tuple[str, str]]: ``(key, path)`` per missing file, ``key``
@@ -38,19 +39,10 @@ def missing_prior_files(node, key: str = 'model') -> List[tuple]:
         :data:`~mmseg_be.models.losses.NAMED_PRIORS` and ``'online'`` are
         not files (:func:`~mmseg_be.models.losses.prior.names_a_prior_file`).
     """
-    found = []
-    if isinstance(node, dict):
-        prior = node.get('prior')
-        if names_a_prior_file(prior) and not osp.isfile(prior):
-            found.append((f'{key}.prior', prior))
-        items = node.items()
-    elif isinstance(node, (list, tuple)):
-        items = enumerate(node)
-    else:
-        return found
-    for name, value in items:
-        found.extend(missing_prior_files(value, f'{key}.{name}'))
-    return found
+    return [(f'{where}.prior', node['prior'])
+            for where, node in config_dicts(model_cfg, key)
+            if names_a_prior_file(node.get('prior'))
+            and not osp.isfile(node['prior'])]
 
 
 def without_missing_prior_files(model_cfg) -> list:
@@ -64,14 +56,13 @@ def without_missing_prior_files(model_cfg) -> list:
     Returns:
         list: The paths that were dropped.
     """
-    missing = missing_prior_files(model_cfg)
-    for key, _ in missing:
-        node = model_cfg
-        for part in key.split('.')[1:-1]:
-            node = node[int(part)] if isinstance(node, (list, tuple)) \
-                else node[part]
-        node['prior'] = None
-    return [path for _, path in missing]
+    dropped = []
+    for _, node in config_dicts(model_cfg):
+        prior = node.get('prior')
+        if names_a_prior_file(prior) and not osp.isfile(prior):
+            node['prior'] = None
+            dropped.append(prior)
+    return dropped
 
 
 def forced_paste_pipeline(pipeline: List[dict],

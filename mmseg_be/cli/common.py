@@ -185,9 +185,25 @@ def prepare_cpu_distributed(cfg: Config) -> None:
     exist on a CPU build) and wraps the model with ``device_ids=[LOCAL_RANK]``
     (which DDP rejects for CPU modules). So the gloo process group is
     initialised here from the launcher's environment (``Runner`` then skips
-    its own ``init_dist``), and DDP gets no ``device_ids``.
+    its own ``init_dist``), and DDP gets no ``device_ids``. ``SyncBN``
+    layers, which torch runs on CUDA only, become ``BN`` (batch statistics
+    per process), as mmengine reverts them in a run of one process; a
+    warning names the change.
     """
+    import logging
+
     import torch.distributed as dist
+    from mmengine.logging import print_log
+
+    from mmseg_be.utils.config_nodes import config_dicts
+    sync_bn = [node for _, node in config_dicts(cfg.model)
+               if node.get('type') == 'SyncBN']
+    for node in sync_bn:
+        node['type'] = 'BN'
+    if sync_bn:
+        print_log('SyncBN needs CUDA: the model\'s SyncBN layers are BN in '
+                  'this CPU run (batch statistics per process).',
+                  logger='current', level=logging.WARNING)
     cfg.setdefault('env_cfg', {})
     cfg.env_cfg.setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg['backend'] = 'gloo'
