@@ -59,16 +59,21 @@ def doc_blocks(path: str, language: str = 'bash') -> List[str]:
         return re.findall(rf'```{language}\n(.*?)```', f.read(), re.S)
 
 
-def doc_commands(path: str) -> List[str]:
-    """The command lines of the page's bash blocks (continuations joined,
-    comments and comment lines dropped, spaces collapsed)."""
+def block_commands(block: str) -> List[str]:
+    """The command lines of a bash block (continuations joined, comments
+    and comment lines dropped, spaces collapsed)."""
     lines = []
-    for block in doc_blocks(path):
-        for line in block.replace('\\\n', ' ').splitlines():
-            line = re.sub(r'(^|\s+)#.*$', '', line).strip()
-            if line:
-                lines.append(' '.join(line.split()))
+    for line in block.replace('\\\n', ' ').splitlines():
+        line = re.sub(r'(^|\s+)#.*$', '', line).strip()
+        if line:
+            lines.append(' '.join(line.split()))
     return lines
+
+
+def doc_commands(path: str) -> List[str]:
+    """The command lines of the page's bash blocks, in order."""
+    return [line for block in doc_blocks(path)
+            for line in block_commands(block)]
 
 
 def tool_of(command: str) -> Optional[str]:

@@ -36,9 +36,9 @@ from mmengine.config import Config
 
 from tests.docs_miniature import (COCO_OBJECTS, H, ITERS, PRIOR_SAMPLES,
                                   SCHEDULE, SIZES, SMIYC_FRAMES, W,
-                                  ForkingPython, doc_blocks, doc_commands,
-                                  make_workspace, run_page, shrink,
-                                  write_zoo_checkpoint)
+                                  ForkingPython, block_commands, doc_blocks,
+                                  doc_commands, make_workspace, run_page,
+                                  shrink, write_zoo_checkpoint)
 from tests.helpers import REPO
 
 # The R-101 runs of both docs modules in one worker, one after the other.
@@ -100,10 +100,8 @@ def visualization_setup(root: str, python: ForkingPython) -> None:
         f.write(script)
     (block, ) = [b for b in doc_blocks(page('visualization'))
                  if 'python make_ood_split.py' in b]
-    commands = [' '.join(line.split()) for line in
-                block.replace('\\\n', ' ').splitlines() if line.strip()]
-    run_page(root, commands, (), lambda c: shrink(c, TOY_EXTRA),
-             python=python)
+    run_page(root, block_commands(block), (),
+             lambda c: shrink(c, TOY_EXTRA), python=python)
     with open(osp.join(root, 'work_dirs', 'vis_demo', 'toy_ood', 'img_dir',
                        'val', '0004.png'), 'wb') as f:
         f.write(b'not an image')
