@@ -41,8 +41,10 @@ from tests.docs_miniature import (COCO_OBJECTS, H, ITERS, PRIOR_SAMPLES,
                                   shrink, write_zoo_checkpoint)
 from tests.helpers import REPO
 
-# The R-101 runs of both docs modules in one worker, one after the other.
-pytestmark = pytest.mark.xdist_group('docs_r101')
+# The worker of the released-network tests (make test runs two): the R-101
+# runs of the docs modules (about 3.6 GB at their peak) never overlap those
+# tests' large models, nor each other.
+pytestmark = pytest.mark.xdist_group('wrn38')
 
 PAGES = ('datasets', 'training', 'benchmarks', 'submission')
 NOT_RUN = {

@@ -32,7 +32,10 @@ from tests.docs_miniature import (H, ITERS, PRIOR_SAMPLES, SCHEDULE, SIZES,
                                   write_zoo_checkpoint)
 from tests.helpers import REPO
 
-pytestmark = pytest.mark.xdist_group('docs_r101')
+# The worker of the released-network tests (make test runs two): the R-101
+# runs of the docs modules (about 3.6 GB at their peak) never overlap those
+# tests' large models, nor each other.
+pytestmark = pytest.mark.xdist_group('wrn38')
 
 DOC = osp.join(REPO, 'docs', 'getting_started.md')
 NOT_RUN = (
