@@ -7,9 +7,10 @@ holds miniature copies of the datasets in their official download layouts
 demo's data, estimate the prior, train the R-101 recipe with both selection
 splits, test it on every benchmark, test the zoo baselines, check the
 dataset folders, export both SMIYC tracks and the toy model's files.
-Overridden: the training crops and schedules (appended ``--cfg-options``),
-the number of prior samples, one process instead of 4 for
-``tools/dist_train.sh``, and the iteration in the checkpoint's name. Not
+Overridden: the training crops and schedules (appended ``--cfg-options``;
+2 iterations everywhere), the number of prior samples, one process instead
+of 4 for ``tools/dist_train.sh``, and the iteration in the checkpoint's
+name. Not
 run, each named in ``NOT_RUN`` with its reason: installs, the download
 (MMSeg's zoo checkpoint is replaced by the zoo config's model under the
 name the page uses) and what needs a package this project does not depend
@@ -72,10 +73,13 @@ R101_EXTRA = {
     'estimate_prior.py': PRIOR_SAMPLES + ['--cfg-options'] + SIZES,
     'train.py': ['--cfg-options'] + SIZES + SCHEDULE,
 }
-TOY_ITERS = 20  # the toy model's first checkpoint, the one the pages use
+# The toy runs (the pages: 20 iterations, a checkpoint every 10 or 20):
+# 2 iterations, a checkpoint after each; iter_20 becomes iter_2.
 TOY_EXTRA = {'train.py': [
-    '--cfg-options', f'train_cfg.max_iters={TOY_ITERS}',
-    f'train_cfg.val_interval={TOY_ITERS}', f'param_scheduler.0.end={TOY_ITERS}']}
+    '--cfg-options', f'train_cfg.max_iters={ITERS}',
+    f'train_cfg.val_interval={ITERS}', f'param_scheduler.0.end={ITERS}',
+    'default_hooks.checkpoint.interval=1']}
+RENAMES = [('iter_8180', f'iter_{ITERS}'), ('iter_20.pth', f'iter_{ITERS}.pth')]
 BENCHMARKS = {  # config name -> (name in the all-benchmarks run, labels)
     'fishyscapes-lost-and-found': ('fs_lost_and_found',
                                    'fishyscapes_LostAndFound'),
@@ -103,7 +107,7 @@ def visualization_setup(root: str, python: ForkingPython) -> None:
     (block, ) = [b for b in doc_blocks(page('visualization'))
                  if 'python make_ood_split.py' in b]
     run_page(root, block_commands(block), (),
-             lambda c: shrink(c, TOY_EXTRA), python=python)
+             lambda c: shrink(c, TOY_EXTRA, RENAMES), python=python)
     with open(osp.join(root, 'work_dirs', 'vis_demo', 'toy_ood', 'img_dir',
                        'val', '0004.png'), 'wb') as f:
         f.write(b'not an image')
@@ -123,16 +127,14 @@ def walked(tmp_path_factory):
     python = ForkingPython(root)
     # The recipe of `make demo DEMO_ARGS=--quick`.
     run_page(root, ['python tools/demo.py --quick'], (), str, python=python)
-    rename = [('iter_8180', f'iter_{ITERS}')]
     outputs = {}
     for name in PAGES:
         if name == 'submission':
             visualization_setup(root, python)
-        # training.md's own $ITERS already keeps the toy run short.
-        extra = {} if name == 'training' else R101_EXTRA
+        extra = TOY_EXTRA if name == 'training' else R101_EXTRA
         outputs[name] = run_page(
             root, doc_commands(page(name)), NOT_RUN[name],
-            lambda c, extra=extra: shrink(c, extra, rename),
+            lambda c, extra=extra: shrink(c, extra, RENAMES),
             EXIT_STATUS.get(name), python)
     python.close()
     return root, labels, outputs
@@ -173,7 +175,7 @@ def test_datasets_page_builds_the_bank(walked):
 def test_training_page_trains_resumes_and_tests_the_toy_model(walked):
     root, _, outputs = walked
     work = osp.join(root, 'work_dirs', 'toy')
-    assert {'iter_10.pth', 'iter_20.pth'} <= set(os.listdir(work))
+    assert {'iter_1.pth', f'iter_{ITERS}.pth'} <= set(os.listdir(work))
     # One painted prediction per test image of the demo config.
     cfg = Config.fromfile(osp.join(
         REPO, 'configs', 'demo', 'deeplabv3plus_r18-d16_synthetic-inlier.py'))
