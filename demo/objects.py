@@ -4,8 +4,8 @@ An object is something no scene contains: a shape no scene object has and a
 high-contrast texture no scene surface has (stripes, zigzags, concentric
 rings, whose bright and dark parts differ by a factor of 2.4; nothing like
 the window grids of the buildings). Its *colour* is that of
-one scene class (:data:`FAMILY_WEIGHTS`: car paints, building greys,
-vegetation greens, sky blues, sidewalk beige, road grey), so the
+one scene class (:data:`FAMILY_WEIGHTS`: sky blues, building greys,
+vegetation greens, sidewalk beige, road grey, car paints), so the
 in-distribution model, which never saw such textures, assigns most of an
 object's pixels to the class whose colour it has. The families are mixed with
 imbalanced frequencies, so the model sees the outliers as several classes, the
