@@ -42,12 +42,10 @@ from tests.docs_miniature import (COCO_OBJECTS, H, ITERS, PRIOR_SAMPLES,
                                   shrink, write_zoo_checkpoint)
 from tests.helpers import REPO
 
-# A worker group of its own (make test runs two workers): this module's
-# R-101 runs (about 3.6 GB at their peak) never overlap each other, and at
-# most one large model of the 'wrn38' group (released network, getting
-# started; 4.8 GB at its peak) runs beside them. The two long groups then
-# take one worker each instead of queueing on one.
-pytestmark = pytest.mark.xdist_group('docs')
+# The worker of the released-network tests (make test runs two): the R-101
+# runs of the docs modules (about 3.6 GB at their peak) never overlap those
+# tests' large models, nor each other.
+pytestmark = pytest.mark.xdist_group('wrn38')
 
 PAGES = ('datasets', 'training', 'benchmarks', 'submission')
 NOT_RUN = {
