@@ -44,7 +44,7 @@ TORCH_INDEX_ARGS = if [ -z "$(strip $(TORCH_INDEX_URL))" ]; then \
 	elif $(PYTHON) -c "$$PROBE_TORCH_INDEX" '$(TORCH_INDEX_URL)' '$(TORCH_PROBE_TIMEOUT)' 2>/dev/null; then \
 	    echo '--index-url $(TORCH_INDEX_URL)'; \
 	else \
-	    echo 'warning: $(TORCH_INDEX_URL) did not answer within $(TORCH_PROBE_TIMEOUT) s;' \
+	    echo 'warning: $(TORCH_INDEX_URL) could not be reached within $(TORCH_PROBE_TIMEOUT) s;' \
 	        'installing $(TORCH_PIN) from the default index (on Linux x86-64 PyPI' \
 	        'serves the CUDA build, several GB). Choose a reachable index with' \
 	        'TORCH_INDEX_URL=URL.' >&2; \
