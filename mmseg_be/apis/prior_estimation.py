@@ -25,6 +25,17 @@ from mmseg_be.utils.atomic_io import atomic_write_bytes
 from mmseg_be.utils.config_nodes import config_dicts
 
 
+def _missing_prior_nodes(model_cfg, key: str = 'model'):
+    """``(dotted key, dict)`` of every dict of ``model_cfg`` whose ``prior``
+    names a file that does not exist (a prior named by
+    :data:`~mmseg_be.models.losses.NAMED_PRIORS` and ``'online'`` are not
+    files: :func:`~mmseg_be.models.losses.prior.names_a_prior_file`)."""
+    for where, node in config_dicts(model_cfg, key):
+        prior = node.get('prior')
+        if names_a_prior_file(prior) and not osp.isfile(prior):
+            yield where, node
+
+
 def missing_prior_files(model_cfg, key: str = 'model') -> List[tuple]:
     """Where a loss names a prior file that does not exist.
 
@@ -35,14 +46,10 @@ def missing_prior_files(model_cfg, key: str = 'model') -> List[tuple]:
     Returns:
         list[tuple[str, str]]: ``(key, path)`` per missing file, ``key``
         being the loss's ``prior`` entry, e.g.
-        ``'model.decode_head.loss_decode.1.prior'``. A prior named by
-        :data:`~mmseg_be.models.losses.NAMED_PRIORS` and ``'online'`` are
-        not files (:func:`~mmseg_be.models.losses.prior.names_a_prior_file`).
+        ``'model.decode_head.loss_decode.1.prior'``.
     """
     return [(f'{where}.prior', node['prior'])
-            for where, node in config_dicts(model_cfg, key)
-            if names_a_prior_file(node.get('prior'))
-            and not osp.isfile(node['prior'])]
+            for where, node in _missing_prior_nodes(model_cfg, key)]
 
 
 def without_missing_prior_files(model_cfg) -> list:
@@ -56,12 +63,10 @@ def without_missing_prior_files(model_cfg) -> list:
     Returns:
         list: The paths that were dropped.
     """
-    dropped = []
-    for _, node in config_dicts(model_cfg):
-        prior = node.get('prior')
-        if names_a_prior_file(prior) and not osp.isfile(prior):
-            node['prior'] = None
-            dropped.append(prior)
+    nodes = [node for _, node in _missing_prior_nodes(model_cfg)]
+    dropped = [node['prior'] for node in nodes]
+    for node in nodes:
+        node['prior'] = None
     return dropped
 
 

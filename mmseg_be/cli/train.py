@@ -100,6 +100,7 @@ def check_prior_files(cfg, config: str) -> None:
         SettingsError: naming the file, its config key and the command.
     """
     from mmseg_be.apis import missing_prior_files
+    from mmseg_be.models.losses.prior import missing_prior_message
     from mmseg_be.utils.errors import SettingsError
     missing = missing_prior_files(cfg.model)
     if not missing:
@@ -109,10 +110,7 @@ def check_prior_files(cfg, config: str) -> None:
     lines = []
     for key, path in missing:
         lines.append(
-            f'the class prior file {path} ({key}) does not exist. Estimate '
-            'it with the in-distribution checkpoint the run starts from:\n'
-            f'  python tools/estimate_prior.py {source} {checkpoint} '
-            f'--prior-file {path}\n'
+            f'{missing_prior_message(path, source, checkpoint, key)}\n'
             f'or name another prior with --cfg-options {key}=... (the '
             'released prior, cityscapes-coco-released, was estimated with '
             'the released WideResNet38 network: docs/getting_started.md)')

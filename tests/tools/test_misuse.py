@@ -174,7 +174,7 @@ def test_missing_prior_file_stops_train_with_the_command(
     # The PAL recipe's prior is estimated with the R-101 config, whose
     # 19-output head fits the zoo checkpoint.
     estimate = R101 if config == PAL else osp.join(REPO, config)
-    assert f'the class prior file {prior} ' \
+    assert f'The class prior file {prior} ' \
         '(model.decode_head.loss_decode.1.prior) does not exist' in err
     assert f'python tools/estimate_prior.py {estimate} {ZOO_R101} ' \
         f'--prior-file {prior}' in err

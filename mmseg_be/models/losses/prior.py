@@ -160,15 +160,18 @@ def load_prior_file(path: str) -> ClassPrior:
         source=path)
 
 
-def missing_prior_message(path: str) -> str:
+def missing_prior_message(path: str, config: str = 'CONFIG',
+                          checkpoint: str = 'CHECKPOINT',
+                          key: str = '') -> str:
     """What to do about a prior file that does not exist: the command that
-    writes it (CONFIG and CHECKPOINT: the fine-tuning config and the
+    writes it (``config`` and ``checkpoint``: the fine-tuning config and the
     in-distribution checkpoint it starts from; ``tools/train.py`` names
-    both)."""
-    return (f'The class prior file {path} does not exist (nor is it a '
+    both, and the config ``key`` that names the file)."""
+    where = f' ({key})' if key else ''
+    return (f'The class prior file {path}{where} does not exist (nor is it a '
             f'named prior: {", ".join(sorted(NAMED_PRIORS))}). Estimate it '
             'with the in-distribution checkpoint the fine-tuning starts '
-            f'from: python tools/estimate_prior.py CONFIG CHECKPOINT '
+            f'from:\n  python tools/estimate_prior.py {config} {checkpoint} '
             f'--prior-file {path}')
 
 
